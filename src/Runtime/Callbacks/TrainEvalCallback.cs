@@ -1,3 +1,4 @@
+using TorchSharp;
 namespace FastCallbacks;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FastCallbacks;
@@ -9,7 +10,7 @@ public static class Defaults
     public const double Lr = 1e-3;
 
     /// <summary>The default optimizer: TorchSharp's Adam with its defaults.</summary>
-    public static Func<IEnumerable<nn.Parameter>, double, optim.Optimizer> Adam { get; } = static (ps, lr) => optim.Adam(ps, lr);
+    public static Func<IEnumerable<Parameter>, double, optim.Optimizer> Adam { get; } = static (ps, lr) => optim.Adam(ps, lr);
 
     /// <summary>Writes each epoch's row to the console, as fastai's default <c>print</c> logger.</summary>
     public static Action<EpochLog> ConsoleLogger { get; } = static log => Console.WriteLine(log.ToString());

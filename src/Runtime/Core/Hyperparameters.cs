@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FastCallbacks;
@@ -47,12 +48,12 @@ public static class Hyperparameters
     {
         foreach (var g in opt.ParamGroups)
         {
-            switch ((g as optim.ParamGroup)?.Options)
+            switch ((g as ParamGroup)?.Options)
             {
-                case optim.Adam.Options o: o.weight_decay = wd; break;
-                case optim.AdamW.Options o: o.weight_decay = wd; break;
-                case optim.SGD.Options o: o.weight_decay = wd; break;
-                case optim.RMSProp.Options o: o.weight_decay = wd; break;
+                case Adam.Options o: o.weight_decay = wd; break;
+                case AdamW.Options o: o.weight_decay = wd; break;
+                case SGD.Options o: o.weight_decay = wd; break;
+                case RMSProp.Options o: o.weight_decay = wd; break;
                 default:
                     throw new NotSupportedException(
                         $"Weight decay cannot be set on {opt.GetType().Name}; pass it to the optimizer in optFunc instead.");

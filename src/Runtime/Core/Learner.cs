@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FastCallbacks;
@@ -9,7 +10,7 @@ namespace FastCallbacks;
 /// </summary>
 /// <remarks>
 /// The learner does not own <see cref="Model"/> or <see cref="Dls"/>; it owns the optimizer it creates, which
-/// <see cref="Dispose"/> frees. Derive from it to add state your callbacks share (see <see cref="Callback{TLearner}"/>).
+/// <see cref="Dispose()"/> frees. Derive from it to add state your callbacks share (see <see cref="Callback{TLearner}"/>).
 /// </remarks>
 public partial class Learner : IDisposable
 {
@@ -32,7 +33,7 @@ public partial class Learner : IDisposable
         DataLoaders dls,
         nn.Module<Tensor, Tensor> model,
         Func<Tensor, Tensor, Tensor> lossFunc,
-        Func<IEnumerable<nn.Parameter>, double, optim.Optimizer>? optFunc = null,
+        Func<IEnumerable<Parameter>, double, optim.Optimizer>? optFunc = null,
         double lr = Defaults.Lr,
         IEnumerable<Metric>? metrics = null,
         IEnumerable<Callback>? cbs = null,
@@ -62,7 +63,7 @@ public partial class Learner : IDisposable
         DataLoaders dls,
         nn.Module<Tensor, Tensor> model,
         nn.Module<Tensor, Tensor, Tensor> lossModule,
-        Func<IEnumerable<nn.Parameter>, double, optim.Optimizer>? optFunc = null,
+        Func<IEnumerable<Parameter>, double, optim.Optimizer>? optFunc = null,
         double lr = Defaults.Lr,
         IEnumerable<Metric>? metrics = null,
         IEnumerable<Callback>? cbs = null,
@@ -87,7 +88,7 @@ public partial class Learner : IDisposable
     /// <summary>The loss of (prediction, target).</summary>
     public Func<Tensor, Tensor, Tensor> LossFunc { get; set; }
     /// <summary>Makes the optimizer from the model's parameters and a learning rate.</summary>
-    public Func<IEnumerable<nn.Parameter>, double, optim.Optimizer> OptFunc { get; set; }
+    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptFunc { get; set; }
     /// <summary>The optimizer; created by the first <see cref="Fit"/> (or <see cref="CreateOpt"/>).</summary>
     public optim.Optimizer? Opt { get; set; }
     /// <summary>The learning rate new optimizers start with.</summary>
