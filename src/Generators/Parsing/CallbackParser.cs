@@ -313,18 +313,11 @@ internal static class CallbackParser
         _ => "class",
     };
 
-    private static string NameWithTypeParameters(INamedTypeSymbol type)
-    {
-        if (type.TypeParameters.Length == 0) return Identifier(type.Name);
-        // Variance must be repeated on every part of a partial interface (CS1067).
-        var parameters = type.TypeParameters.Select(p => p.Variance switch
-        {
-            VarianceKind.In => "in " + Identifier(p.Name),
-            VarianceKind.Out => "out " + Identifier(p.Name),
-            _ => Identifier(p.Name),
-        });
-        return $"{Identifier(type.Name)}<{string.Join(", ", parameters)}>";
-    }
+    private static string NameWithTypeParameters(INamedTypeSymbol type) =>
+        type.TypeParameters.Length == 0
+            ? Identifier(type.Name)
+            // No variance to repeat: a class cannot be nested in a variant interface (CS8427).
+            : $"{Identifier(type.Name)}<{string.Join(", ", type.TypeParameters.Select(p => Identifier(p.Name)))}>";
 
     private static string NamespaceOf(INamedTypeSymbol type)
     {
