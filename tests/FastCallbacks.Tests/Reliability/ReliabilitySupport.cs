@@ -1,0 +1,66 @@
+namespace FastCallbacks.Tests.Reliability;
+
+/// <summary>Throws <c>make()</c> the first time it sees <c>target</c>; handles all 24 events, after_create included.</summary>
+public partial class RaiseOnce(Event target, Func<Exception> make, int order = 1) : Callback
+{
+    public bool Fired { get; private set; }
+    public Exception? Thrown { get; private set; }
+    public Event Target => target;
+
+    public override int Order => order;
+
+    [On(Event.AfterCreate), On(Event.BeforeFit), On(Event.BeforeEpoch), On(Event.BeforeTrain), On(Event.BeforeBatch)]
+    [On(Event.AfterPred), On(Event.AfterLoss), On(Event.BeforeBackward), On(Event.AfterCancelBackward), On(Event.AfterBackward)]
+    [On(Event.BeforeStep), On(Event.AfterCancelStep), On(Event.AfterStep), On(Event.AfterCancelBatch), On(Event.AfterBatch)]
+    [On(Event.AfterCancelTrain), On(Event.AfterTrain), On(Event.BeforeValidate), On(Event.AfterCancelValidate), On(Event.AfterValidate)]
+    [On(Event.AfterCancelEpoch), On(Event.AfterEpoch), On(Event.AfterCancelFit), On(Event.AfterFit)]
+    private void Maybe(Event e)
+    {
+        if (e != target || Fired) return;
+        Fired = true;
+        Thrown = make();
+        throw Thrown;
+    }
+}
+
+/// <summary>The tiny problems of the reliability suite and the mapping between the oracle and the runtime.</summary>
+public static class Tiny
+{
+    /// <summary>2 epochs of 2 training batches (of 4) and 1 validation batch (of 4).</summary>
+    public static readonly LoopOracle.Shape Shape = new(Epochs: 2, TrainBatches: 2, ValidBatches: 1);
+
+    public static DataLoaders Dls(int seed = 0) => TestData.RegressionDls(n: 12, batchSize: 4, validPct: 1 / 3.0, seed: seed);
+
+    /// <summary>A learner on 12 samples: 2 training batches of 4, 1 validation batch of 4; quiet logger.</summary>
+    public static Learner Learner(IEnumerable<Callback>? cbs = null, double lr = 0.05)
+    {
+        var learn = new Learner(Dls(), TestData.LinearModel(), TestData.Mse, lr: lr, cbs: cbs) { Logger = null };
+        return learn;
+    }
+
+    public static readonly (Signal Signal, Type Type, Func<Exception> Make)[] Cancels =
+    [
+        (Signal.Batch, typeof(CancelBatchException), () => new CancelBatchException()),
+        (Signal.Backward, typeof(CancelBackwardException), () => new CancelBackwardException()),
+        (Signal.Step, typeof(CancelStepException), () => new CancelStepException()),
+        (Signal.Train, typeof(CancelTrainException), () => new CancelTrainException()),
+        (Signal.Valid, typeof(CancelValidException), () => new CancelValidException()),
+        (Signal.Epoch, typeof(CancelEpochException), () => new CancelEpochException()),
+        (Signal.Fit, typeof(CancelFitException), () => new CancelFitException()),
+    ];
+
+    public static Func<Exception> Make(Signal s) => Cancels.Single(c => c.Signal == s).Make;
+
+    /// <summary>
+    /// An after_cancel_X event is dispatched only when X's stage catches its exception, so a case on it needs a
+    /// trigger: a callback raising that exception at a point X catches (in the oracle's terms, not the runtime's).
+    /// </summary>
+    public static LoopOracle.Raise? TriggerFor(string eventName) =>
+        LoopOracle.Stages.SingleOrDefault(s => s.AfterCancel == eventName) is { } stage
+            ? new LoopOracle.Raise(stage == LoopOracle.Fit ? "after_step" : stage.Before, stage.Catches)
+            : null;
+
+    /// <summary>The parameters as plain arrays, to compare before and after.</summary>
+    public static float[][] Weights(Learner learn) =>
+        learn.Model.parameters().Select(p => p.detach().cpu().data<float>().ToArray()).ToArray();
+}
