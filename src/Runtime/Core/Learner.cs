@@ -55,7 +55,17 @@ public partial class Learner : IDisposable
         _stages = new Stages(this);
         if (defaultCbs) AddCbs(Defaults.CreateCallbacks());
         if (cbs is not null) AddCbs(cbs);
-        Invoke(Event.AfterCreate);
+        try
+        {
+            Invoke(Event.AfterCreate);
+        }
+        catch
+        {
+            // No learner comes out of a throwing constructor, so it keeps no callbacks: the caller can pass the
+            // same instances to the next one.
+            RemoveCbs(_cbs);
+            throw;
+        }
     }
 
     /// <summary>Creates a learner whose loss is a TorchSharp loss module, such as <c>nn.CrossEntropyLoss()</c>.</summary>
