@@ -50,6 +50,7 @@ public partial class CancelMatrixTests
         Assert.That(trace.Trace, Is.EqualTo(expected.Trace));
         Assert.That(learn.Cbs, Is.EqualTo(permanent), "the callbacks passed to Fit are removed");
         Assert.That(cbs.Select(c => c.Learn), Is.All.Null);
+        Assert.That(Tiny.HasGradients(learn), Is.False, "an interrupted fit leaves no half-made gradients for the next one");
 
         FitsAgainLikeNew(learn, trace);
     }

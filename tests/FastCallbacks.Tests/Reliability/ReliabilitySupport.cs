@@ -60,6 +60,10 @@ public static class Tiny
             ? new LoopOracle.Raise(stage == LoopOracle.Fit ? "after_step" : stage.Before, stage.Catches)
             : null;
 
+    /// <summary>Whether any parameter holds a non-zero gradient (one the next step would use).</summary>
+    public static bool HasGradients(Learner learn) =>
+        learn.Model.parameters().Any(p => p.grad is { } g && g.abs().sum().item<float>() != 0);
+
     /// <summary>The parameters as plain arrays, to compare before and after.</summary>
     public static float[][] Weights(Learner learn) =>
         learn.Model.parameters().Select(p => p.detach().cpu().data<float>().ToArray()).ToArray();
