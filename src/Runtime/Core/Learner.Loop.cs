@@ -48,6 +48,9 @@ public partial class Learner
         }
         finally
         {
+            // However the fit ended, a batch stopped between backward and zero_grad leaves its gradient here:
+            // the next fit's first step must not add it to its own.
+            Opt?.zero_grad();
             _cancellation = default;
             Volatile.Write(ref _fitting, 0);
         }
