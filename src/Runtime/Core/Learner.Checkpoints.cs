@@ -1,4 +1,5 @@
 using System.Text;
+using TorchSharp.Modules;
 using IOPath = System.IO.Path;
 
 namespace FastCallbacks;
@@ -46,8 +47,15 @@ public partial class Learner
             Model.save(writer);
             if (withOpt && Opt is { } opt)
             {
-                writer.Write(OptimizerMarker);
-                opt.save_state_dict(writer);
+                if (opt is OptimizerHelper helper)
+                {
+                    writer.Write(OptimizerMarker);
+                    helper.save_state_dict(writer);
+                }
+                else
+                {
+                    Log($"{opt.GetType().Name} cannot save its state; the checkpoint holds the model only.");
+                }
             }
             writer.Flush();
         });
@@ -84,9 +92,12 @@ public partial class Learner
         if (marker != OptimizerMarker)
             throw new InvalidDataException($"Checkpoint {file} has unexpected data after the model's state; it was not written by Learner.Save.");
         if (Opt is null) CreateOpt();
+        if (Opt is not OptimizerHelper helper)
+            throw new InvalidOperationException(
+                $"Checkpoint `{name}` holds an optimizer state, but this learner's {Opt!.GetType().Name} cannot load one. Load it with withOpt: false.");
         try
         {
-            Opt!.load_state_dict(reader);
+            helper.load_state_dict(reader);
         }
         catch (InvalidDataException e)
         {
