@@ -5,7 +5,7 @@ namespace FastCallbacks.Tests.Library;
 using static LibraryData;
 
 /// <summary>Learner.Save/Load, atomic writes, optimizer state, and resuming a fit from a checkpoint.</summary>
-public class CheckpointTests
+public partial class CheckpointTests
 {
     private static readonly Func<IEnumerable<Parameter>, double, optim.Optimizer> Adam = (ps, lr) => optim.Adam(ps, lr);
     private static readonly Func<IEnumerable<Parameter>, double, optim.Optimizer> SgdMomentum = (ps, lr) => optim.SGD(ps, lr, momentum: 0.9);

@@ -35,7 +35,14 @@ public static class LibraryData
     /// <summary>Detached copies of the model's parameters.</summary>
     public static Tensor[] Weights(nn.Module model) => model.parameters().Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
 
-    public static bool SameWeights(Tensor[] a, Tensor[] b) => a.Length == b.Length && a.Zip(b).All(t => t.First.equal(t.Second));
+    public static bool SameWeights(Tensor[] a, Tensor[] b) => a.Length == b.Length && a.Zip(b).All(t => Same(t.First, t.Second));
+
+    /// <summary>torch.equal: same shape and every element equal (TorchSharp's Tensor.equal is element-wise).</summary>
+    public static bool Same(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        return a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    }
 
     /// <summary>A two-class classifier (2 → 2).</summary>
     public static Sequential Classifier(int seed = 0)

@@ -6,7 +6,7 @@ using static LibraryData;
 /// Metrics against numbers computed by hand. The model is the identity, so the loader's inputs are the
 /// predictions; Validate runs them through the Recorder in several batches, as a fit would.
 /// </summary>
-public class MetricTests
+public partial class MetricTests
 {
     private static ValidationResult ValidateOn(Tensor preds, Tensor targs, Func<Tensor, Tensor, Tensor> loss, int batchSize, params Metric[] metrics)
     {

@@ -6,7 +6,7 @@ using static LibraryData;
 /// Trackers on scripted numbers: a <see cref="LibraryData.ScriptedMetric"/> is a real Recorder column whose value at
 /// epoch n is fixed, so improvements happen exactly where the test says.
 /// </summary>
-public class TrackerTests
+public partial class TrackerTests
 {
     private static Learner LearnerWith(string metric, double[] values, List<string> messages, params Callback[] cbs)
     {
