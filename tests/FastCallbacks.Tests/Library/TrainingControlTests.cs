@@ -51,6 +51,7 @@ public partial class TrainingControlTests
         Assert.That(steps, Is.EqualTo(3));
         var a = Weights(small.Model);
         var b = Weights(big.Model);
+        TestContext.Out.WriteLine($"max |w_accumulated - w_big_batch| = {a.Zip(b).Max(t => (t.First - t.Second).abs().max().item<float>())}");
         for (var i = 0; i < a.Length; i++)
             Assert.That(a[i].allclose(b[i], rtol: 1e-5, atol: 1e-6), Is.True, $"parameter {i}: {string.Join(",", a[i].data<float>().ToArray())} vs {string.Join(",", b[i].data<float>().ToArray())}");
         Assert.That(small.Recorder!.Values.Select(r => r[1]!.Value), Is.EqualTo(big.Recorder!.Values.Select(r => r[1]!.Value)).Within(1e-5));
@@ -69,6 +70,7 @@ public partial class TrainingControlTests
         Assert.That(norms, Has.Count.EqualTo(6));
         Assert.That(norms, Is.All.LessThanOrEqualTo(0.1 + 1e-6));
         Assert.That(clip.LastNorm, Is.GreaterThan(0.1), "the raw norm was above the limit, so clipping did something");
+        TestContext.Out.WriteLine($"norms after clipping: max {norms.Max()}; raw norm of the last batch {clip.LastNorm}");
 
         norms.Clear();
         using var unclipped = TestData.RegressionLearner([new GradNormProbe(norms)]);
