@@ -31,6 +31,24 @@ public static class Tiny
 
     public static DataLoaders Dls(int seed = 0) => TestData.RegressionDls(n: 12, batchSize: 4, validPct: 1 / 3.0, seed: seed);
 
+    /// <summary>Unshuffled loaders of <paramref name="trainBatches"/> and <paramref name="validBatches"/> batches of <paramref name="bs"/> regression samples.</summary>
+    public static DataLoaders Dls(int trainBatches, int validBatches, int bs, int seed = 0)
+    {
+        var (x, y) = TestData.Regression(bs * (trainBatches + validBatches), seed: seed);
+        var n = bs * trainBatches;
+        var train = new TensorDataLoader([x.narrow(0, 0, n)], [y.narrow(0, 0, n)], bs);
+        var valid = validBatches == 0 ? null : new TensorDataLoader([x.narrow(0, n, bs * validBatches)], [y.narrow(0, n, bs * validBatches)], bs);
+        return new DataLoaders(train, valid);
+    }
+
+    /// <summary>A fresh folder under the test's work directory, for files a test writes.</summary>
+    public static string TempDir()
+    {
+        var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "fastcallbacks-reliability", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
     /// <summary>A learner on 12 samples: 2 training batches of 4, 1 validation batch of 4; quiet logger.</summary>
     public static Learner Learner(IEnumerable<Callback>? cbs = null, double lr = 0.05)
     {
