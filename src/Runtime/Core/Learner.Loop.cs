@@ -27,11 +27,13 @@ public partial class Learner
     /// <param name="cancellationToken">When cancelled, the fit stops at the next batch boundary as if a
     /// <see cref="CancelFitException"/> had been thrown: AfterCancelFit and AfterFit run.</param>
     /// <exception cref="CallbackException">A handler threw; the original exception is inside.</exception>
+    /// <exception cref="InvalidOperationException">The training set has no batches (and there are epochs to run), or the learner is already fitting.</exception>
     public void Fit(int nEpoch, double? lr = null, double? wd = null, IEnumerable<Callback>? cbs = null,
         bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(nEpoch);
         ArgumentOutOfRangeException.ThrowIfNegative(startEpoch);
+        if (nEpoch > startEpoch && Dls.Train.Count == 0) throw EmptyTrainingSet();
         if (Interlocked.Exchange(ref _fitting, 1) == 1)
             throw new InvalidOperationException("This learner is already fitting; a learner runs one Fit, GetPreds or Validate at a time.");
         try
@@ -57,6 +59,10 @@ public partial class Learner
     }
 
     private int _startEpoch;
+
+    private InvalidOperationException EmptyTrainingSet() => new(
+        $"The training set has no batches ({Dls.Train.ItemCount} samples), so there is nothing to fit. " +
+        "Check the data, or a dropLast loader with fewer samples than its batch size.");
 
     private void DoFit()
     {
