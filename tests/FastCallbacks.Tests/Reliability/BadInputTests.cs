@@ -198,4 +198,134 @@ public partial class BadInputTests
         }
         Assert.Throws<InvalidOperationException>(() => Tiny.Learner([new Ping(), new Pong()]));
     }
+
+    // ---- the model and the loss ----
+
+    [Test]
+    public void Model_output_that_does_not_fit_the_loss_fails_with_the_batch_and_the_shapes()
+    {
+        var (x, y) = TestData.Regression(12);
+        using var y2 = cat([y, y], 1); // targets of width 2 for a model with 3 outputs
+        var dls = new DataLoaders(new TensorDataLoader([x], [y2], 4));
+        var trace = new TraceCallback();
+        using var learn = new Learner(dls, TestData.LinearModel(3, 3), TestData.Mse, cbs: [trace]) { Logger = null };
+        trace.Trace.Clear();
+        var extra = new Other();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => learn.Fit(1, cbs: [extra]))!;
+
+        TestContext.Out.WriteLine(ex.Message);
+        Assert.That(ex.Message, Does.StartWith(
+            "The loss failed on training batch 0 of epoch 0: the model output (shape [4, 3], Float32) and the target (shape [4, 2], Float32) do not fit it."));
+        Assert.That(ex.Message, Does.Contain("must match the size of tensor b (2)"), "the loss's own words follow");
+        Assert.That(ex.Message.Split('\n'), Has.Length.EqualTo(1), "one line, not a native stack trace");
+        Assert.That(ex.InnerException, Is.Not.Null, "the loss's exception is inside");
+        // The error comes after after_pred: nothing catches it (as fastai), so Fit ends there.
+        Assert.That(trace.Trace, Is.EqualTo(LoopOracle.RunFit(new(1, 3, 0), new LoopOracle.Raise("after_pred", Signal.Error)).Trace));
+        Assert.That(extra.Learn, Is.Null);
+
+        // Fix the model: the same learner fits.
+        learn.Model = TestData.LinearModel(3, 2);
+        trace.Trace.Clear();
+        learn.Fit(1, resetOpt: true);
+        Assert.That(trace.Trace, Is.EqualTo(LoopOracle.RunFit(new(1, 3, 0)).Trace));
+    }
+
+    // ---- NaN ----
+
+    /// <summary>8 training samples (2 batches of 4) whose sample 5 (batch 1) has a NaN target; 4 clean validation samples.</summary>
+    private static DataLoaders NaNInSecondBatch()
+    {
+        var (x, y) = TestData.Regression(12);
+        y[5, 0] = float.NaN;
+        return new DataLoaders(new TensorDataLoader([x.narrow(0, 0, 8)], [y.narrow(0, 0, 8)], 4), new TensorDataLoader([x.narrow(0, 8, 4)], [y.narrow(0, 8, 4)], 4));
+    }
+
+    /// <summary>Records before every other callback, so it sees the event TerminateOnNaN (order -9) throws from.</summary>
+    public sealed partial class EarlyTrace : TraceCallback
+    {
+        public override int Order => -100;
+    }
+
+    [Test]
+    public void NaN_loss_without_TerminateOnNaN_trains_on_and_the_recorder_shows_NaN()
+    {
+        var trace = new EarlyTrace();
+        using var learn = new Learner(NaNInSecondBatch(), TestData.LinearModel(), TestData.Mse, cbs: [trace]) { Logger = null };
+        trace.Trace.Clear();
+        learn.Fit(2);
+        Assert.That(trace.Trace, Is.EqualTo(LoopOracle.RunFit(Tiny.Shape).Trace), "every batch of every epoch runs");
+        var rec = learn.Recorder!;
+        Assert.That(double.IsFinite(rec.Losses[0]), Is.True);
+        Assert.That(rec.Losses.Skip(1), Is.All.NaN, "from the NaN batch on, the smoothed loss is NaN");
+        Assert.That(rec.Values, Has.Count.EqualTo(2));
+        Assert.That(rec.Values.SelectMany(v => v), Is.All.NaN, "train_loss and valid_loss are NaN in both epochs");
+    }
+
+    [Test]
+    public void NaN_loss_with_TerminateOnNaN_stops_the_fit_after_that_batch()
+    {
+        var trace = new EarlyTrace();
+        using var learn = new Learner(NaNInSecondBatch(), TestData.LinearModel(), TestData.Mse, cbs: [trace, new TerminateOnNaNCallback()]) { Logger = null };
+        trace.Trace.Clear();
+        learn.Fit(2);
+        // TerminateOnNaN throws CancelFitException from the second after_batch (the NaN batch's).
+        var expected = LoopOracle.RunFit(Tiny.Shape, new LoopOracle.Raise("after_batch", Signal.Fit, Occurrence: 2));
+        Assert.That(expected.Escaped, Is.EqualTo(Signal.None));
+        Assert.That(trace.Trace, Is.EqualTo(expected.Trace));
+        Assert.That(trace.Trace.TakeLast(4), Is.EqualTo(new[] { "after_step", "after_batch", "after_cancel_fit", "after_fit" }));
+        Assert.That(learn.Recorder!.Losses, Has.Count.EqualTo(1), "the recorder (order 50) never records the NaN batch");
+        Assert.That(learn.Recorder.Values, Is.Empty, "no epoch finished");
+    }
+
+    // ---- a second Fit while fitting ----
+
+    /// <summary>Holds the fit inside its first training batch until released.</summary>
+    public sealed partial class Hold : Callback
+    {
+        public readonly ManualResetEventSlim Reached = new(), Release = new();
+
+        [On(Event.AfterBatch)]
+        private void Wait()
+        {
+            if (Reached.IsSet) return;
+            Reached.Set();
+            if (!Release.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("not released");
+        }
+    }
+
+    [Test]
+    public void Second_Fit_from_another_thread_is_refused_and_does_not_disturb_the_running_fit()
+    {
+        var trace = new TraceCallback();
+        using var learn = Tiny.Learner([trace]);
+        trace.Trace.Clear();
+        var hold = new Hold();
+        var running = Task.Factory.StartNew(() => learn.Fit(Tiny.Shape.Epochs, cbs: [hold]), TaskCreationOptions.LongRunning);
+        try
+        {
+            Assert.That(hold.Reached.Wait(TimeSpan.FromSeconds(30)), Is.True);
+            var cbsDuring = learn.Cbs.ToArray();
+            var intruder = new Other();
+
+            var ex = Assert.Throws<InvalidOperationException>(() => learn.Fit(7, lr: 123, cbs: [intruder]))!;
+            Assert.That(ex.Message, Does.Contain("already fitting"));
+            Assert.Throws<InvalidOperationException>(() => learn.Validate());
+            Assert.Throws<InvalidOperationException>(() => learn.GetPreds());
+
+            Assert.That(intruder.Learn, Is.Null);
+            Assert.That(learn.Cbs, Is.EqualTo(cbsDuring));
+            Assert.That(learn.NEpoch, Is.EqualTo(Tiny.Shape.Epochs));
+            Assert.That(Hyperparameters.GetLr(learn.Opt!), Is.EqualTo(0.05), "the refused call set nothing");
+        }
+        finally
+        {
+            hold.Release.Set();
+        }
+        Assert.That(running.Wait(TimeSpan.FromSeconds(30)), Is.True);
+        Assert.That(running.Exception, Is.Null);
+        Assert.That(trace.Trace, Is.EqualTo(LoopOracle.RunFit(Tiny.Shape).Trace), "the running fit ran undisturbed");
+        Assert.That(learn.Recorder!.Values, Has.Count.EqualTo(2));
+        CancelMatrixTests.FitsAgainLikeNew(learn, trace);
+    }
 }

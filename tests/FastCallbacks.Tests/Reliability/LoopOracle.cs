@@ -29,8 +29,8 @@ public static class LoopOracle
     /// <summary>The size of a fit: epochs, training batches and validation batches per epoch.</summary>
     public sealed record Shape(int Epochs, int TrainBatches, int ValidBatches);
 
-    /// <summary>A callback that raises <paramref name="Signal"/> the first time <paramref name="Event"/> is dispatched.</summary>
-    public sealed record Raise(string Event, Signal Signal);
+    /// <summary>A callback that raises <paramref name="Signal"/> the <paramref name="Occurrence"/>-th time <paramref name="Event"/> is dispatched.</summary>
+    public sealed record Raise(string Event, Signal Signal, int Occurrence = 1);
 
     /// <summary>The expected trace and what escapes (<see cref="Signal.None"/> when the fit ends normally).</summary>
     public sealed record Outcome(IReadOnlyList<string> Trace, Signal Escaped);
@@ -53,14 +53,16 @@ public static class LoopOracle
     private sealed class Simulation(Raise[] raises)
     {
         private readonly bool[] _fired = new bool[raises.Length];
+        private readonly Dictionary<string, int> _seen = [];
         public List<string> Trace { get; } = [];
 
         public Signal Dispatch(string e)
         {
             Trace.Add(e);
+            var seen = _seen[e] = _seen.GetValueOrDefault(e) + 1;
             for (var i = 0; i < raises.Length; i++)
             {
-                if (_fired[i] || raises[i].Event != e) continue;
+                if (_fired[i] || raises[i].Event != e || raises[i].Occurrence != seen) continue;
                 _fired[i] = true;
                 return raises[i].Signal;
             }
