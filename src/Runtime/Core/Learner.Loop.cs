@@ -124,7 +124,7 @@ public partial class Learner
         Invoke(Event.AfterPred);
         if (Yb.Length > 0)
         {
-            LossGrad = LossFunc(Pred, Yb[0]);
+            LossGrad = LossOf(Pred, Yb[0]);
             Loss = LossGrad.detach().clone();
         }
         Invoke(Event.AfterLoss);
@@ -132,6 +132,24 @@ public partial class Learner
         WithEvents<CancelBackwardException>(_stages.Backward, Event.BeforeBackward, Event.AfterCancelBackward, Event.AfterBackward);
         WithEvents<CancelStepException>(_stages.Step, Event.BeforeStep, Event.AfterCancelStep, Event.AfterStep);
         Opt!.zero_grad();
+    }
+
+    /// <summary>The batch's loss. A loss that rejects the model's output says which batch, and which shapes.</summary>
+    private Tensor LossOf(Tensor pred, Tensor targ)
+    {
+        try
+        {
+            return LossFunc(pred, targ);
+        }
+        catch (Exception ex) when (ex is not CancelException)
+        {
+            throw new InvalidOperationException(
+                $"The loss failed on {(Training ? "training" : "validation")} batch {Iter} of epoch {Epoch}: the model output " +
+                $"({Describe(pred)}) and the target ({Describe(targ)}) do not fit it. {FirstLine(ex.Message)}", ex);
+        }
+
+        static string Describe(Tensor t) => $"shape [{string.Join(", ", t.shape)}], {t.dtype}";
+        static string FirstLine(string s) => s.Split('\n', 2)[0].TrimEnd();
     }
 
     private void Backward() => LossGrad!.backward();
