@@ -1,0 +1,51 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Text;
+
+namespace FastCallbacks.Robustness.Tests;
+
+/// <summary>One source file of the repository's callbacks, with its tokens' spans (the units mutations work on).</summary>
+public sealed class CorpusFile(string relativePath, string text)
+{
+    public string RelativePath { get; } = relativePath;
+    public string Text { get; } = text;
+    public IReadOnlyList<(TextSpan Span, SyntaxKind Kind)> Tokens { get; } =
+        CSharpSyntaxTree.ParseText(text, RoslynHost.ParseOptions).GetRoot().DescendantTokens()
+            .Where(t => !t.IsKind(SyntaxKind.EndOfFileToken))
+            .Select(t => (t.Span, t.Kind())).ToArray();
+}
+
+/// <summary>
+/// The repository's own callback sources: every .cs file under src/Runtime/Callbacks, and every file of the
+/// runtime tests that declares an [On] handler.
+/// </summary>
+public static class Corpus
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static IReadOnlyList<CorpusFile> Files { get; } = Load();
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Callbacks.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"No Callbacks.sln above {AppContext.BaseDirectory}: the robustness tests read the repository's callback sources.");
+    }
+
+    private static IReadOnlyList<CorpusFile> Load()
+    {
+        var runtime = Directory.EnumerateFiles(Path.Combine(RepoRoot, "src", "Runtime", "Callbacks"), "*.cs", SearchOption.AllDirectories);
+        var tests = Directory.EnumerateFiles(Path.Combine(RepoRoot, "tests", "FastCallbacks.Tests"), "*.cs", SearchOption.AllDirectories)
+            .Where(p => !IsBuildOutput(p) && File.ReadAllText(p).Contains("[On(", StringComparison.Ordinal));
+        return runtime.Concat(tests)
+            .Select(p => new CorpusFile(Path.GetRelativePath(RepoRoot, p).Replace('\\', '/'), File.ReadAllText(p)))
+            .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    private static bool IsBuildOutput(string path)
+    {
+        var parts = path.Replace('\\', '/').Split('/');
+        return parts.Contains("obj") || parts.Contains("bin");
+    }
+}

@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using FastCallbacks.Generators;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace FastCallbacks.Robustness.Tests;
+
+/// <summary>What one run of the generator and the analyzers over one (mutated) file did.</summary>
+public sealed record RunReport(
+    bool TimedOut,
+    Exception? Escaped,
+    Exception? GeneratorException,
+    ImmutableArray<Diagnostic> DriverDiagnostics,
+    IReadOnlyList<string> AnalyzerExceptions,
+    ImmutableArray<Diagnostic> AnalyzerDiagnostics,
+    int GeneratedFiles,
+    int GeneratedFilesWithSyntaxErrors,
+    TimeSpan Elapsed)
+{
+    /// <summary>
+    /// Why this run counts as a failure, or null: anything thrown (CS8785, AD0001), a hang, or a generated file that
+    /// does not parse (it would add errors of its own to the user's).
+    /// </summary>
+    public string? Failure =>
+        TimedOut ? "timed out (hang?)"
+        : Escaped is not null ? $"exception escaped the host: {Escaped}"
+        : GeneratorException is not null ? $"the generator threw: {GeneratorException}"
+        : DriverDiagnostics.FirstOrDefault(d => d.Id == "CS8785") is { } cs8785 ? $"CS8785: {cs8785.GetMessage()}"
+        : AnalyzerExceptions.Count > 0 ? $"an analyzer threw: {AnalyzerExceptions[0]}"
+        : AnalyzerDiagnostics.FirstOrDefault(d => d.Id == "AD0001") is { } ad0001 ? $"AD0001: {ad0001.GetMessage()}"
+        : GeneratedFilesWithSyntaxErrors > 0 ? $"{GeneratedFilesWithSyntaxErrors} generated file(s) do not parse"
+        : null;
+}
+
+/// <summary>
+/// Runs <see cref="CallbackGenerator"/> and the FastCallbacks analyzers over a compilation of one file, as an IDE
+/// does while the file is being typed: one generator driver is kept and re-run on each new version (its
+/// incremental caches see every edit), and the analyzers run on the compilation with the generated code.
+/// </summary>
+public sealed class RoslynHost
+{
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+
+    // The global usings of the runtime and the runtime tests (ImplicitUsings, NUnit, TorchSharp).
+    private const string GlobalUsings = """
+        global using System;
+        global using System.Collections.Generic;
+        global using System.IO;
+        global using System.Linq;
+        global using System.Net.Http;
+        global using System.Threading;
+        global using System.Threading.Tasks;
+        global using NUnit.Framework;
+        global using TorchSharp;
+        global using static TorchSharp.torch;
+        """;
+
+
+    private static readonly ImmutableArray<MetadataReference> References =
+    [
+        .. Basic.Reference.Assemblies.Net100.References.All,
+        MetadataReference.CreateFromFile(typeof(FastCallbacks.Learner).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Assert).Assembly.Location),
+    ];
+
+    private static readonly SyntaxTree[] Context = BuildContext();
+
+    private readonly CSharpCompilation _base = CSharpCompilation.Create(
+        "Mutant",
+        Context,
+        References,
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    private readonly ImmutableArray<DiagnosticAnalyzer> _analyzers;
+    private GeneratorDriver _driver = NewDriver();
+
+    public RoslynHost(ImmutableArray<DiagnosticAnalyzer> analyzers) => _analyzers = analyzers;
+
+    /// <summary>Unmutated files every compilation has: the global usings and the runtime tests' support code.</summary>
+    private static SyntaxTree[] BuildContext()
+    {
+        var support = Path.Combine(Corpus.RepoRoot, "tests", "FastCallbacks.Tests", "Support");
+        return
+        [
+            CSharpSyntaxTree.ParseText(GlobalUsings, ParseOptions, "GlobalUsings.g.cs"),
+            .. Directory.EnumerateFiles(support, "*.cs").Order(StringComparer.Ordinal)
+                .Select(p => CSharpSyntaxTree.ParseText(File.ReadAllText(p), ParseOptions, "Context/" + Path.GetFileName(p))),
+        ];
+    }
+
+    private static GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(
+        [new CallbackGenerator().AsSourceGenerator()],
+        parseOptions: ParseOptions,
+        driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: false));
+
+    /// <summary>Runs the generator and the analyzers on <paramref name="text"/>, giving up after <paramref name="timeout"/>.</summary>
+    public RunReport Run(string path, string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource();
+        var driver = _driver;
+        var work = Task.Run(() => RunCore(driver, path, text, cts.Token));
+        if (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(timeout))
+        {
+            cts.Cancel();
+            _driver = NewDriver(); // the hung run keeps the old one
+            return new RunReport(true, null, null, [], [], [], 0, 0, clock.Elapsed);
+        }
+        if (work.Exception is { } ex)
+        {
+            _driver = NewDriver();
+            return new RunReport(false, ex.InnerException ?? ex, null, [], [], [], 0, 0, clock.Elapsed);
+        }
+        _driver = work.Result.Driver;
+        return work.Result.Report with { Elapsed = clock.Elapsed };
+    }
+
+    private (RunReport Report, GeneratorDriver Driver) RunCore(GeneratorDriver driver, string path, string text, CancellationToken ct)
+    {
+        var tree = CSharpSyntaxTree.ParseText(text, ParseOptions, path, cancellationToken: ct);
+        var compilation = _base.AddSyntaxTrees(tree);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var driverDiagnostics, ct);
+        var result = driver.GetRunResult().Results.Single();
+        var generated = result.GeneratedSources;
+        var withErrors = generated.Count(s => s.SyntaxTree.GetDiagnostics(ct).Any(d => d.Severity == DiagnosticSeverity.Error));
+
+        var analyzerExceptions = new List<string>();
+        var analyzerDiagnostics = ImmutableArray<Diagnostic>.Empty;
+        if (_analyzers.Length > 0)
+        {
+            var options = new CompilationWithAnalyzersOptions(
+                new AnalyzerOptions([]),
+                onAnalyzerException: (e, analyzer, _) => { lock (analyzerExceptions) analyzerExceptions.Add($"{analyzer.GetType().Name}: {e}"); },
+                concurrentAnalysis: false,
+                logAnalyzerExecutionTime: false);
+            var withAnalyzers = output.WithAnalyzers(_analyzers, options);
+            analyzerDiagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync(ct).GetAwaiter().GetResult();
+        }
+        return (new RunReport(false, null, result.Exception, driverDiagnostics, analyzerExceptions, analyzerDiagnostics,
+            generated.Length, withErrors, TimeSpan.Zero), driver);
+    }
+}
