@@ -34,7 +34,7 @@ internal static class CallbackParser
         if (context.TargetSymbol is not IMethodSymbol targetMethod) return null;
         // Both parts of a partial method are matched; treat them as the one method they are.
         var method = targetMethod.PartialDefinitionPart ?? targetMethod;
-        if (!IsUsableHandler(method)) return null;
+        if (!IsUsableHandler(method) || !SyntaxFacts.IsValidIdentifier(method.Name)) return null;
 
         var type = ParseCallbackType(method.ContainingType, cancellationToken);
         if (type is null) return null;
@@ -63,7 +63,7 @@ internal static class CallbackParser
     /// <summary>The class-level model, or null when the generator must leave the class alone.</summary>
     public static CallbackTypeModel? ParseCallbackType(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        if (!IsExtensibleClass(type, cancellationToken)) return null;
+        if (!IsExtensibleClass(type, cancellationToken) || !HasWritableNames(type)) return null;
         if (!TryReadInheritedEvents(type, out var inheritedEvents)) return null;
 
         return new CallbackTypeModel(
@@ -170,6 +170,25 @@ internal static class CallbackParser
         for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
         {
             if (!IsPartialEverywhere(current, cancellationToken)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Whether every name the generated part must write (the namespaces, the containing types, the class and their
+    /// type parameters) is an identifier. While a file is typed a name can be missing (<c>partial class : Callback</c>,
+    /// <c>namespace A.</c>, <c>class C&lt; &gt;</c>); a part for such a class would not parse, adding errors of its own.
+    /// </summary>
+    private static bool HasWritableNames(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            if (!SyntaxFacts.IsValidIdentifier(current.Name)) return false;
+            if (current.TypeParameters.Any(p => !SyntaxFacts.IsValidIdentifier(p.Name))) return false;
+        }
+        for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+        {
+            if (!SyntaxFacts.IsValidIdentifier(ns.Name)) return false;
         }
         return true;
     }
@@ -291,6 +310,7 @@ internal static class CallbackParser
 
     private static bool IsForwardable(IPropertySymbol property) =>
         property is { DeclaredAccessibility: Accessibility.Public, IsStatic: false, IsIndexer: false, GetMethod.DeclaredAccessibility: Accessibility.Public }
+        && SyntaxFacts.IsValidIdentifier(property.Name)
         && property.Type is not (IPointerTypeSymbol or IFunctionPointerTypeSymbol)
         && property.Type.TypeKind != TypeKind.Error
         // Forwarding an obsolete property would warn in generated code; such a property stays reachable via Learn.
