@@ -95,6 +95,7 @@ public class TrainingTests
         var rows = new List<EpochLog>();
         using var learn = TestData.RegressionLearner();
         learn.Logger = rows.Add;
+        using var noBar = learn.NoBar(); // as in fastai, the progress table replaces the logger while it is attached
         learn.Fit(2);
         Assert.That(rows.Select(r => r.Epoch), Is.EqualTo(new[] { 0, 1 }));
         Assert.That(rows[0].Names, Is.EqualTo(new[] { "epoch", "train_loss", "valid_loss", "time" }));
@@ -122,8 +123,8 @@ public class TrainingTests
         using var learn = TestData.RegressionLearner();
         var text = learn.ShowTrainingLoop();
         Assert.That(text, Does.Contain("Start Fit"));
-        Assert.That(text, Does.Contain(" - before_fit           : [TrainEvalCallback, Recorder]"));
-        Assert.That(text, Does.Contain(" - after_batch          : [TrainEvalCallback, Recorder]"));
+        Assert.That(text, Does.Contain(" - before_fit           : [TrainEvalCallback, Recorder, ProgressCallback]"));
+        Assert.That(text, Does.Contain(" - after_batch          : [TrainEvalCallback, Recorder, ProgressCallback]"));
         Assert.That(text, Does.Contain(" - before_step          : []"));
         Assert.That(text.Split('\n').First(l => l.Contains("before_batch")), Does.StartWith("       - before_batch"));
     }
