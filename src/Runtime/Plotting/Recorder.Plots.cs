@@ -35,23 +35,22 @@ public sealed partial class Recorder
         }
 
         var plot = PlotStyle.NewPlot();
-        var steps = Enumerable.Range(skipStart, _losses.Count - skipStart).Select(i => (double)i).ToArray();
-        var losses = _losses.Skip(skipStart).ToArray();
-        var train = plot.Add.ScatterLine(Scale(steps, log), Scale(losses, log), PlotStyle.Cycle[0]);
+        var (steps, losses) = Points(Enumerable.Range(skipStart, _losses.Count - skipStart).Select(i => ((double)i, _losses[i])), log);
+        var train = plot.Add.ScatterLine(steps, losses, PlotStyle.Cycle[0]);
         train.LegendText = "train";
         train.LineWidth = 1.5f;
         if (showEpochs)
         {
-            foreach (var it in _iters)
-                plot.Add.VerticalLine(Scale(it, log), 1, Colors.Gray, LinePattern.Dotted);
+            foreach (var it in _iters.Where(i => !log || i > 0))
+                plot.Add.VerticalLine(log ? Math.Log10(it) : it, 1, Colors.Gray, LinePattern.Dotted);
         }
         if (withValid)
         {
             var first = _iters.Count(i => i < skipStart);
-            var points = _iters.Zip(_values).Skip(first)
+            var (xs, ys) = Points(_iters.Zip(_values).Skip(first)
                 .Where(p => validColumn < p.Second.Count && p.Second[validColumn] is not null)
-                .Select(p => (X: (double)p.First, Y: p.Second[validColumn]!.Value)).ToArray();
-            var valid = plot.Add.ScatterLine(Scale(points.Select(p => p.X).ToArray(), log), Scale(points.Select(p => p.Y).ToArray(), log), PlotStyle.Cycle[1]);
+                .Select(p => ((double)p.First, p.Second[validColumn]!.Value)), log);
+            var valid = plot.Add.ScatterLine(xs, ys, PlotStyle.Cycle[1]);
             valid.LegendText = "valid";
             valid.LineWidth = 1.5f;
             plot.ShowLegend(Alignment.UpperRight);
@@ -96,7 +95,7 @@ public sealed partial class Recorder
 
         var rows = (names.Length + 1) / 2;
         var cols = Math.Min(2, names.Length);
-        var multiplot = new Multiplot();
+        var plots = new List<Plot>();
         for (var i = 0; i < names.Length; i++)
         {
             var plot = PlotStyle.NewPlot();
@@ -107,8 +106,11 @@ public sealed partial class Recorder
             plot.YLabel(names[i]);
             PlotStyle.PlainTicks(plot.Axes.Bottom);
             PlotStyle.PlainTicks(plot.Axes.Left);
-            multiplot.Subplots.Add(plot);
+            plots.Add(plot);
         }
+        // A new Multiplot already holds one empty plot; start it from the first panel instead.
+        var multiplot = new Multiplot(plots[0]);
+        foreach (var plot in plots.Skip(1)) multiplot.Subplots.Add(plot);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, cols);
         var w = width ?? PlotStyle.DefaultWidth * cols;
         var h = height ?? PlotStyle.DefaultHeight * rows;
@@ -118,7 +120,11 @@ public sealed partial class Recorder
         return full;
     }
 
-    private static double[] Scale(double[] xs, bool log) => log ? [.. xs.Select(Math.Log10)] : xs;
-
-    private static double Scale(double x, bool log) => log ? Math.Log10(x) : x;
+    /// <summary>The points to draw: non-finite values dropped, and on log axes (as matplotlib does) non-positive ones, the rest as log10.</summary>
+    private static (double[] Xs, double[] Ys) Points(IEnumerable<(double X, double Y)> points, bool log)
+    {
+        var kept = points.Where(p => double.IsFinite(p.Y) && (!log || (p.X > 0 && p.Y > 0)))
+            .Select(p => log ? (Math.Log10(p.X), Math.Log10(p.Y)) : p).ToArray();
+        return ([.. kept.Select(p => p.Item1)], [.. kept.Select(p => p.Item2)]);
+    }
 }

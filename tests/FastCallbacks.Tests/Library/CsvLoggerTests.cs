@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FastCallbacks.Tests.Library;
 
 /// <summary>CsvLogger writes fastai's history.csv, flushed row by row.</summary>
-public class CsvLoggerTests
+public partial class CsvLoggerTests
 {
     private string _dir = "";
 

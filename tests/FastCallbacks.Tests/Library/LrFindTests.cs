@@ -27,13 +27,13 @@ public class LrFindTests
         Assert.That(result.Lrs, Has.Count.GreaterThan(10), "the sweep ran");
         var after = learn.Model.parameters().ToArray();
         for (var i = 0; i < before.Length; i++)
-            Assert.That(after[i].equal(before[i]).item<bool>(), Is.True, $"parameter {i} is bit-for-bit the same");
+            Assert.That(after[i].eq(before[i]).all().item<bool>(), Is.True, $"parameter {i} is bit-for-bit the same");
         Assert.That(learn.Opt, Is.SameAs(opt));
         var stateAfter = opt.state_dict().State.Cast<TorchSharp.Modules.Adam.State>().ToArray();
         for (var i = 0; i < stateAfter.Length; i++)
         {
             Assert.That(stateAfter[i].step, Is.EqualTo(stateBefore[i].step), "Adam step count");
-            Assert.That(stateAfter[i].exp_avg.equal(stateBefore[i].Item2).item<bool>(), Is.True, "Adam first moment");
+            Assert.That(stateAfter[i].exp_avg.eq(stateBefore[i].Item2).all().item<bool>(), Is.True, "Adam first moment");
         }
         Assert.That(Hyperparameters.GetLr(opt), Is.EqualTo(lrBefore), "the learning rate is put back");
         Assert.That(learn.Logger, Is.SameAs(Defaults.ConsoleLogger), "logging is back on");
@@ -82,7 +82,7 @@ public class LrFindTests
         Assert.That(batches, Is.EqualTo(1), "one step changed the weights before the failure");
         var after = learn.Model.parameters().ToArray();
         for (var i = 0; i < before.Length; i++)
-            Assert.That(after[i].equal(before[i]).item<bool>(), Is.True, $"parameter {i}");
+            Assert.That(after[i].eq(before[i]).all().item<bool>(), Is.True, $"parameter {i}");
         Assert.That(learn.Logger, Is.SameAs(Defaults.ConsoleLogger));
     }
 

@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace FastCallbacks.Tests.Library;
 
 /// <summary>The PNG plots exist, have the requested size, draw their curves and their text.</summary>
-public class PlotTests
+public partial class PlotTests
 {
     private string _dir = "";
 
