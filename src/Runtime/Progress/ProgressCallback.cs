@@ -8,7 +8,9 @@ namespace FastCallbacks;
 /// with 6 decimals), drawn with Spectre.Console.
 /// </summary>
 /// <remarks>
-/// <para>On an interactive terminal the bars are a live display and each epoch's row is printed above them. When
+/// <para>On an interactive terminal the bars are a live display and each epoch's row is printed above them, as
+/// are lines that callbacks write with <c>Console.WriteLine</c> meanwhile (standard output is routed through the
+/// display while it runs, so such lines do not tear the bars). When
 /// the output is not interactive (redirected to a file, CI, a console without ANSI support) no bars are drawn and
 /// the table is printed as plain text: the header once, then one line per epoch, with no escape codes.</para>
 /// <para>As in fastai it replaces <see cref="Learner.Logger"/> while a fit runs (the rows go to the table instead
@@ -43,6 +45,12 @@ public sealed partial class ProgressCallback : Callback
     public IAnsiConsole Console => _console ?? AnsiConsole.Console;
 
     /// <summary>
+    /// Whether lines written to <see cref="System.Console.Out"/> during a live display are printed above the bars
+    /// (default: only when drawing on <see cref="AnsiConsole.Console"/>, which writes to the real standard output).
+    /// </summary>
+    internal bool? CaptureConsoleOut { get; set; }
+
+    /// <summary>
     /// Whether the current (or last) fit was drawn as a live display (true) or printed as plain text (false).
     /// </summary>
     public bool IsLive { get; private set; }
@@ -66,7 +74,8 @@ public sealed partial class ProgressCallback : Callback
         Close();
         var console = Console;
         _mbar = learn.CreateMbar;
-        ProgressView view = (CanDrawLive(console) ? LiveProgressView.TryStart(console) : null) ?? (ProgressView)new PlainProgressView(console);
+        var capture = CaptureConsoleOut ?? ReferenceEquals(console, AnsiConsole.Console);
+        ProgressView view = (CanDrawLive(console) ? LiveProgressView.TryStart(console, capture) : null) ?? (ProgressView)new PlainProgressView(console);
         _view = view;
         IsLive = view is LiveProgressView;
         _subscribedTo = learn;

@@ -62,19 +62,53 @@ internal sealed class LiveProgressView : ProgressView
     private Thread? _thread;
     private Exception? _error;
 
+    private TextWriter? _originalOut;
+    private LineForwarder? _forwarder;
+    private TextWriter? _installedOut;
+
     private LiveProgressView(IAnsiConsole console) => _console = console;
 
     /// <summary>Starts the live display, or returns null when the console refuses one (another live display is running).</summary>
-    public static LiveProgressView? TryStart(IAnsiConsole console)
+    /// <param name="console">Where to draw.</param>
+    /// <param name="captureConsoleOut">While the display runs, route lines written to <see cref="System.Console.Out"/>
+    /// (a callback's <c>Console.WriteLine</c>) above the bars instead of into them.</param>
+    public static LiveProgressView? TryStart(IAnsiConsole console, bool captureConsoleOut)
     {
         var view = new LiveProgressView(console);
         view._thread = new Thread(view.Run) { IsBackground = true, Name = "FastCallbacks progress" };
         view._thread.Start();
         view._started.Wait();
-        if (view._error is null) return view;
-        view._thread.Join();
-        view.DisposeEvents();
-        return null;
+        if (view._error is not null)
+        {
+            view._thread.Join();
+            view.DisposeEvents();
+            return null;
+        }
+        if (captureConsoleOut)
+        {
+            view._originalOut = System.Console.Out;
+            view._forwarder = new LineForwarder(view, view._originalOut);
+            System.Console.SetOut(view._forwarder);
+            view._installedOut = System.Console.Out; // SetOut wraps the writer in a synchronized one
+        }
+        return view;
+    }
+
+    /// <summary>Queues plain text to print above the bars.</summary>
+    private void Enqueue(string line)
+    {
+        var padding = Math.Max(0, _console.Profile.Width - 1 - line.Length);
+        lock (_gate) _lines.Enqueue(new Text(line + new string(' ', padding) + "\n"));
+    }
+
+    /// <summary>
+    /// Pads a line of markup with spaces to the console's width: Spectre moves the cursor back over the live
+    /// region without clearing it, so a shorter line would leave the end of a bar behind.
+    /// </summary>
+    private string Padded(string markup)
+    {
+        var visible = Markup.Remove(markup).Length;
+        return markup + new string(' ', Math.Max(0, _console.Profile.Width - 1 - visible));
     }
 
     private void Run()
@@ -116,15 +150,16 @@ internal sealed class LiveProgressView : ProgressView
         lock (_gate)
         {
             var rows = new List<IRenderable>(2);
-            if (_showEpochs) rows.Add(new Markup(_epochs.Markup(BarWidth)));
-            if (_showBatches) rows.Add(new Markup(_batches.Markup(BarWidth)));
+            if (_showEpochs) rows.Add(new Markup(Padded(_epochs.Markup(BarWidth))));
+            if (_showBatches) rows.Add(new Markup(Padded(_batches.Markup(BarWidth))));
             return rows.Count == 0 ? Text.Empty : new Rows(rows);
         }
     }
 
     protected override void WriteLine(string text, bool header)
     {
-        var markup = header ? $"[bold]{Markup.Escape(text)}[/]" : Markup.Escape(text);
+        var escaped = Markup.Escape(text);
+        var markup = Padded(header ? $"[bold]{escaped}[/]" : escaped);
         lock (_gate) _lines.Enqueue(new Markup(markup + "\n"));
     }
 
@@ -169,6 +204,13 @@ internal sealed class LiveProgressView : ProgressView
 
     public override void Dispose()
     {
+        if (_forwarder is not null)
+        {
+            // Put standard output back unless someone replaced it meanwhile.
+            if (ReferenceEquals(System.Console.Out, _installedOut)) System.Console.SetOut(_originalOut!);
+            _forwarder.FlushPartialLine();
+            _forwarder = null;
+        }
         lock (_gate) _showBatches = false;
         _stop.Set();
         _thread?.Join();
@@ -179,6 +221,52 @@ internal sealed class LiveProgressView : ProgressView
     {
         _started.Dispose();
         _stop.Dispose();
+    }
+
+    /// <summary>Stands in for <see cref="System.Console.Out"/> during the live display: whole lines go above the bars.</summary>
+    private sealed class LineForwarder(LiveProgressView view, TextWriter original) : TextWriter(original.FormatProvider)
+    {
+        private readonly StringBuilder _line = new();
+
+        public override Encoding Encoding => original.Encoding;
+
+        public override void Write(char value)
+        {
+            lock (_line)
+            {
+                if (value == '\n')
+                {
+                    var text = _line.ToString().TrimEnd('\r');
+                    _line.Clear();
+                    view.Enqueue(text);
+                }
+                else
+                {
+                    _line.Append(value);
+                }
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            if (value is null) return;
+            foreach (var c in value) Write(c);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            for (var i = 0; i < count; i++) Write(buffer[index + i]);
+        }
+
+        public void FlushPartialLine()
+        {
+            lock (_line)
+            {
+                if (_line.Length == 0) return;
+                view.Enqueue(_line.ToString());
+                _line.Clear();
+            }
+        }
     }
 
     /// <summary>One progress bar: fastprogress's <c>[value/total elapsed&lt;remaining comment]</c>.</summary>

@@ -90,6 +90,24 @@ public class ProgressCallbackTests
         Assert.That(learn.Logger, Is.SameAs(Defaults.ConsoleLogger));
     }
 
+    [Test]
+    public void Console_lines_written_during_a_live_display_go_above_the_bars()
+    {
+        var console = new TestConsole().Interactive().SupportsAnsi(true).EmitAnsiSequences().Width(120);
+        var progress = new ProgressCallback(console) { CaptureConsoleOut = true };
+        using var learn = Learner(progress);
+        var before = Console.Out;
+        var printer = Callback.Create((Event.AfterEpoch, l => Console.WriteLine($"hello from epoch {l.Epoch}")));
+        learn.Fit(2, cbs: [printer]);
+
+        Assert.That(Console.Out, Is.SameAs(before), "standard output is given back");
+        var text = Regex.Replace(console.Output, @"\u001b\[[0-9;?]*[A-Za-z]", "").Replace("\r", "\n");
+        var lines = text.Split('\n').Select(l => l.TrimEnd()).ToList();
+        Assert.That(lines, Does.Contain("hello from epoch 0").And.Contain("hello from epoch 1"), text);
+        Assert.That(lines.IndexOf("hello from epoch 0"), Is.LessThan(lines.FindIndex(l => l.StartsWith("1    ", StringComparison.Ordinal))),
+            "printed in order with the table rows");
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void A_failing_fit_gives_the_logger_back_and_closes_the_display(bool interactive)
