@@ -12,5 +12,9 @@ public sealed partial class Recorder
     public IReadOnlyDictionary<string, IReadOnlyList<double>> Hps { get; internal set; } = NoHps;
 
     [On(Event.BeforeFit)]
-    private void ClearHps() => Hps = NoHps;
+    private void ClearHps()
+    {
+        // GetPreds/Validate keep the last fit's history, this included.
+        if (!Attached.IsInferenceRun) Hps = NoHps;
+    }
 }

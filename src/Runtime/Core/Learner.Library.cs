@@ -5,7 +5,8 @@ namespace FastCallbacks;
 public partial class Learner
 {
     /// <summary>
-    /// Raised when <see cref="Fit"/> returns or throws, after AfterFit when it ran. Library callbacks that own
+    /// Raised when <see cref="Fit"/> (or a top-level <see cref="GetPreds"/>/<see cref="Validate"/>) returns or
+    /// throws, after AfterFit when it ran. Library callbacks that own
     /// something outside the learner (a console display, a saved model, a replaced <see cref="Logger"/>) subscribe
     /// in BeforeFit and unsubscribe once they cleaned up in AfterFit, so a fit that fails without AfterFit (fastai
     /// dispatches none on an uncaught exception) still leaves the console, the logger and the weights as they were.

@@ -12,7 +12,8 @@ namespace FastCallbacks;
 /// <remarks>
 /// Values are written as fastai's <c>str()</c> writes them: the epoch as an integer, losses and metrics with full
 /// (round-trip) precision, <c>None</c> for a missing value, the time as <c>mm:ss</c>. Nothing is written during
-/// prediction runs (while a callback named <c>gather_preds</c> is attached).
+/// prediction runs (<see cref="Learner.GetPreds"/>, <see cref="Learner.Validate"/>, or while a
+/// <see cref="GatherPredsCallback"/> is attached).
 /// </remarks>
 public sealed partial class CsvLogger : Callback
 {
@@ -29,7 +30,7 @@ public sealed partial class CsvLogger : Callback
         ArgumentException.ThrowIfNullOrWhiteSpace(fname);
         FileName = fname;
         Append = append;
-        _logger = new LoggerHook(WriteLine, chain: true);
+        _logger = new LoggerHook(WriteLine, chainTo: static _ => true);
         _onFitEnded = Close;
     }
 
@@ -45,7 +46,7 @@ public sealed partial class CsvLogger : Callback
     /// <summary>The file written (resolved against <see cref="Learner.Path"/> when the callback is attached).</summary>
     public string FullPath => System.IO.Path.GetFullPath(System.IO.Path.Combine(Learn?.Path ?? ".", FileName));
 
-    private static bool Predicting(Learner learn) => learn.Cb("gather_preds") is not null;
+    private static bool Predicting(Learner learn) => learn.IsInferenceRun || learn.Cb<GatherPredsCallback>() is not null;
 
     [On(Event.BeforeFit)]
     private void BeforeFit()

@@ -9,18 +9,20 @@ namespace FastCallbacks;
 internal sealed class LoggerHook
 {
     private readonly Action<EpochLog> _whileActive;
-    private readonly bool _chain;
+    private readonly Func<Action<EpochLog>?, bool> _chainTo;
+    private bool _chain;
     private Action<EpochLog>? _previous;
     private Learner? _learn;
     private bool _active;
     private bool _inside;
 
     /// <param name="whileActive">What a row does while the hook is active.</param>
-    /// <param name="chain">Also pass rows on to the replaced logger while active (CSVLogger does, ProgressCallback does not).</param>
-    public LoggerHook(Action<EpochLog> whileActive, bool chain)
+    /// <param name="chainTo">Given the logger being replaced, whether rows are also passed on to it while the hook
+    /// is active (CSVLogger: always; ProgressCallback: unless it is the default console logger).</param>
+    public LoggerHook(Action<EpochLog> whileActive, Func<Action<EpochLog>?, bool> chainTo)
     {
         _whileActive = whileActive;
-        _chain = chain;
+        _chainTo = chainTo;
         Entry = Dispatch;
     }
 
@@ -37,6 +39,7 @@ internal sealed class LoggerHook
         // A pass-through left from an earlier fit on top of the chain is unwrapped first.
         if (learn.Logger == Entry) learn.Logger = _previous;
         _previous = learn.Logger;
+        _chain = _chainTo(_previous);
         learn.Logger = Entry;
         _learn = learn;
         _active = true;

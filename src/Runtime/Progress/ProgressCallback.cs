@@ -13,8 +13,9 @@ namespace FastCallbacks;
 /// display while it runs, so such lines do not tear the bars). When
 /// the output is not interactive (redirected to a file, CI, a console without ANSI support) no bars are drawn and
 /// the table is printed as plain text: the header once, then one line per epoch, with no escape codes.</para>
-/// <para>As in fastai it replaces <see cref="Learner.Logger"/> while a fit runs (the rows go to the table instead
-/// of the previous logger) and puts it back when the fit ends, also when the fit fails. With
+/// <para>As in fastai it replaces <see cref="Learner.Logger"/> while a fit runs and puts it back when the fit
+/// ends, also when the fit fails. The rows go to the table instead of the default console logger
+/// (<see cref="Defaults.ConsoleLogger"/>); a logger you set yourself still receives them (fastai drops it). With
 /// <see cref="Learner.NoLogging"/> (a null logger) no table is printed; with <see cref="Learner.NoMbar"/>
 /// (<see cref="Learner.CreateMbar"/> false) there is no epoch bar and no table, only the batch bars. Remove it
 /// for one block with <see cref="Learner.NoBar"/>.</para>
@@ -34,7 +35,7 @@ public sealed partial class ProgressCallback : Callback
     public ProgressCallback(IAnsiConsole? console = null)
     {
         _console = console;
-        _logger = new LoggerHook(WriteStats, chain: false);
+        _logger = new LoggerHook(WriteStats, chainTo: static previous => previous != Defaults.ConsoleLogger);
         _onFitEnded = Close;
     }
 

@@ -95,7 +95,6 @@ public partial class TrainingTests
         var rows = new List<EpochLog>();
         using var learn = TestData.RegressionLearner();
         learn.Logger = rows.Add;
-        using var noBar = learn.NoBar(); // as in fastai, the progress table replaces the logger while it is attached
         learn.Fit(2);
         Assert.That(rows.Select(r => r.Epoch), Is.EqualTo(new[] { 0, 1 }));
         Assert.That(rows[0].Names, Is.EqualTo(new[] { "epoch", "train_loss", "valid_loss", "time" }));

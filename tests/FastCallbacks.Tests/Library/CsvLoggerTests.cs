@@ -105,16 +105,25 @@ public partial class CsvLoggerTests
     public void Nothing_is_written_during_prediction_runs()
     {
         using var learn = Learner();
+        learn.Fit(1);
         var logger = new CsvLogger("preds.csv");
         learn.AddCb(logger);
-        learn.AddCb(new GatherPredsStandIn());
-        learn.Fit(1);
+        using (learn.GetPreds()) { }
+        learn.Validate();
         Assert.That(File.Exists(logger.FullPath), Is.False);
+        Assert.That(learn.Logger, Is.SameAs(Defaults.ConsoleLogger));
+
+        learn.Fit(1);
+        Assert.That(logger.Read(), Has.Count.EqualTo(1), "a fit after them logs as usual");
     }
 
-    /// <summary>Carries fastai's name for the prediction-gathering callback, which CsvLogger stands down for.</summary>
-    private sealed partial class GatherPredsStandIn : Callback
+    [Test]
+    public void GetPreds_and_Validate_keep_the_recorded_schedule()
     {
-        public override string Name => "gather_preds";
+        using var learn = Learner();
+        learn.FitOneCycle(1);
+        using (learn.GetPreds()) { }
+        learn.Validate();
+        Assert.That(learn.Recorder!.Hps["lr"], Has.Count.EqualTo(3));
     }
 }

@@ -126,7 +126,25 @@ public class ProgressCallbackTests
         learn.RemoveCbs<ThrowOnEvent>();
         learn.Fit(1);
         Assert.That(progress.IsLive, Is.EqualTo(interactive));
-        Assert.That(rows, Is.Empty, "as in fastai, the progress table replaces the logger while fitting");
+        Assert.That(rows, Has.Count.EqualTo(1), "a logger set by the user still gets the rows");
+    }
+
+    [Test]
+    public void GetPreds_and_Validate_print_no_table_and_close_their_bar()
+    {
+        var console = new TestConsole();
+        using var learn = Learner(new ProgressCallback(console));
+        using (learn.GetPreds()) { }
+        learn.Validate();
+        Assert.That(console.Output, Is.Empty, "no epoch bar and no logging in prediction runs, as fastai");
+
+        var live = new TestConsole().Interactive().SupportsAnsi(true).EmitAnsiSequences();
+        var progress = new ProgressCallback(live);
+        using var learn2 = Learner(progress);
+        using (learn2.GetPreds()) { }
+        learn2.Fit(1);
+        Assert.That(progress.IsLive, Is.True, "the prediction run's display was closed, so the fit gets one");
+        Assert.That(learn2.Logger, Is.SameAs(Defaults.ConsoleLogger));
     }
 
     [Test]
@@ -142,6 +160,26 @@ public class ProgressCallbackTests
     }
 
     [Test]
+    public void The_table_replaces_the_default_console_logger()
+    {
+        var console = new TestConsole();
+        using var learn = Learner(new ProgressCallback(console));
+        var stdout = new StringWriter();
+        var before = Console.Out;
+        Console.SetOut(stdout);
+        try
+        {
+            learn.Fit(2);
+        }
+        finally
+        {
+            Console.SetOut(before);
+        }
+        Assert.That(stdout.ToString(), Is.Empty, "no '[0, 0.1, ...]' rows from Defaults.ConsoleLogger");
+        Assert.That(Lines(console), Has.Length.EqualTo(3));
+    }
+
+    [Test]
     public void Progress_and_CsvLogger_both_replace_the_logger_and_the_chain_leads_back_to_the_users()
     {
         var console = new TestConsole();
@@ -154,19 +192,20 @@ public class ProgressCallbackTests
             learn.Fit(2, cbs: [new CsvLogger(csv)]);
             Assert.That(Lines(console), Has.Length.EqualTo(3), "table: header and two rows");
             Assert.That(File.ReadAllLines(csv), Has.Length.EqualTo(3), "csv: header and two rows");
-            Assert.That(rows, Is.Empty, "the progress table replaced the user's logger during the fit");
+            Assert.That(rows, Has.Count.EqualTo(2), "CsvLogger -> progress table -> the user's logger");
 
             // Progress (installed first) was removed first, so it stays as a pass-through: rows reach the user's logger.
             learn.Logger!(new EpochLog(["epoch", "time"], 9, [], TimeSpan.Zero));
-            Assert.That(rows, Has.Count.EqualTo(1));
+            Assert.That(rows, Has.Count.EqualTo(3));
 
             learn.Fit(1, cbs: [new CsvLogger(csv, append: true)]);
             Assert.That(Lines(console), Has.Length.EqualTo(5), "a second table");
-            Assert.That(rows, Has.Count.EqualTo(1));
+            Assert.That(rows, Has.Count.EqualTo(4), "each row once: the stale pass-through was unwrapped");
 
             learn.RemoveCbs<ProgressCallback>();
             learn.Fit(1);
-            Assert.That(rows, Has.Count.EqualTo(2), "without the progress table, the user's logger gets the row");
+            Assert.That(rows, Has.Count.EqualTo(5));
+            Assert.That(Lines(console), Has.Length.EqualTo(5), "no table without the callback");
         }
         finally
         {
