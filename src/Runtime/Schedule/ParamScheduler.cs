@@ -27,7 +27,7 @@ public partial class ParamScheduler : Callback
     /// <param name="scheds">A schedule (see <see cref="Schedules"/>) per hyper-parameter name, for example
     /// <c>new() { ["lr"] = Schedules.SchedCos(1e-2, 1e-4) }</c>.</param>
     /// <exception cref="ArgumentException">A name is not one of <see cref="SupportedNames"/>, a schedule is null, or there are none.</exception>
-    public ParamScheduler(IReadOnlyDictionary<string, Func<double, double>> scheds)
+    public ParamScheduler(Dictionary<string, Func<double, double>> scheds)
     {
         ArgumentNullException.ThrowIfNull(scheds);
         if (scheds.Count == 0)

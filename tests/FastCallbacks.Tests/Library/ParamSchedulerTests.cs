@@ -17,7 +17,7 @@ public class ParamSchedulerTests
         var sched = Schedules.SchedLin(0.1, 0.01);
         var seen = new List<double>();
         var spy = Callback.Create((Event.BeforeBackward, l => seen.Add(Hyperparameters.GetLr(l.Opt!))));
-        var ps = new ParamScheduler(new Dictionary<string, Func<double, double>> { ["lr"] = sched });
+        var ps = new ParamScheduler(new() { ["lr"] = sched });
         learn.Fit(2, cbs: [ps, spy]);
 
         // 2 epochs x 3 training batches: pct_train = i / 6 before batch i.
