@@ -32,7 +32,7 @@ public sealed class UseLearnCodeFixProvider : CodeFixProvider
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (FindTarget(root, diagnostic) is not { } target) continue;
+            if (!IsFixable(diagnostic) || FindTarget(root, diagnostic) is not { } target) continue;
             var name = MemberName(target);
             context.RegisterCodeFix(
                 CodeAction.Create(
@@ -49,11 +49,14 @@ public sealed class UseLearnCodeFixProvider : CodeFixProvider
         var model = await document.GetSemanticModelAsync(ct).ConfigureAwait(false);
         if (root is null || model is null) return document;
 
-        var targets = diagnostics.Select(d => FindTarget(root, d)).OfType<ExpressionSyntax>().Distinct().ToList();
+        var targets = diagnostics.Where(IsFixable).Select(d => FindTarget(root, d)).OfType<ExpressionSyntax>().Distinct().ToList();
         if (targets.Count == 0) return document;
         var newRoot = root.ReplaceNodes(targets, (original, _) => Rewrite(original, model, ct));
         return document.WithSyntaxRoot(newRoot);
     }
+
+    private static bool IsFixable(Diagnostic diagnostic) =>
+        diagnostic.Properties.ContainsKey(LearnerStateWriteAnalyzer.FixableProperty);
 
     private static ExpressionSyntax? FindTarget(SyntaxNode? root, Diagnostic diagnostic)
     {

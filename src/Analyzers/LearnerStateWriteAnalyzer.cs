@@ -47,41 +47,60 @@ public sealed class LearnerStateWriteAnalyzer : DiagnosticAnalyzer
         if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor })
             return;
         if (context.ContainingSymbol.ContainingType is not { } callbackClass || !known.IsCallback(callbackClass)) return;
-        if (!IsWrite(reference)) return;
+        var write = GetWriteKind(reference);
+        if (write == WriteKind.None) return;
 
         var learnerType = known.LearnerTypeOf(callbackClass);
-        if (!HasSettablePublicMember(learnerType, member.Name)) return;
+        if (FindSettablePublicMember(learnerType, member.Name) is not { } learnerMember) return;
 
+        // `ref Learn.X` / `out Learn.X` only compiles when X is a field.
+        var fixable = write == WriteKind.Assignment || learnerMember is IFieldSymbol;
+        var properties = fixable
+            ? ImmutableDictionary<string, string?>.Empty.Add(FixableProperty, "true")
+            : ImmutableDictionary<string, string?>.Empty;
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.WriteShadowsLearnerState,
             reference.Syntax.GetLocation(),
+            properties,
             callbackClass.Name,
             member.Name));
     }
 
-    /// <summary>True when <paramref name="reference"/> is written: assigned, compound-assigned, incremented,
-    /// deconstructed into, or passed by <c>ref</c>/<c>out</c>.</summary>
-    internal static bool IsWrite(IOperation reference)
+    /// <summary>Diagnostic property present when the write can be rewritten to <c>Learn.X</c> as it is.</summary>
+    public const string FixableProperty = "Fixable";
+
+    internal enum WriteKind
+    {
+        None,
+        Assignment,
+        RefOrOut,
+    }
+
+    /// <summary>How <paramref name="reference"/> is written: assigned, compound-assigned, incremented or
+    /// deconstructed into (<see cref="WriteKind.Assignment"/>), or passed by <c>ref</c>/<c>out</c>.</summary>
+    internal static WriteKind GetWriteKind(IOperation reference)
     {
         var parent = reference.Parent;
         switch (parent)
         {
             case IAssignmentOperation assignment:
-                return assignment.Target == reference;
+                return assignment.Target == reference ? WriteKind.Assignment : WriteKind.None;
             case IIncrementOrDecrementOperation:
-                return true;
+                return WriteKind.Assignment;
             case IArgumentOperation argument:
-                return argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out;
+                return argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out ? WriteKind.RefOrOut : WriteKind.None;
             case ITupleOperation:
                 IOperation top = parent;
                 while (top.Parent is ITupleOperation outer) top = outer;
-                return top.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == top;
+                return top.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == top
+                    ? WriteKind.Assignment
+                    : WriteKind.None;
             default:
-                return false;
+                return WriteKind.None;
         }
     }
 
-    private static bool HasSettablePublicMember(ITypeSymbol learnerType, string name)
+    private static ISymbol? FindSettablePublicMember(ITypeSymbol learnerType, string name)
     {
         for (var type = learnerType; type is not null; type = type.BaseType)
         {
@@ -92,12 +111,12 @@ public sealed class LearnerStateWriteAnalyzer : DiagnosticAnalyzer
                 {
                     case IPropertySymbol { IsIndexer: false } property
                         when property.SetMethod is { DeclaredAccessibility: Accessibility.Public, IsInitOnly: false }:
-                        return true;
-                    case IFieldSymbol { IsReadOnly: false, IsConst: false }:
-                        return true;
+                        return property;
+                    case IFieldSymbol { IsReadOnly: false, IsConst: false } field:
+                        return field;
                 }
             }
         }
-        return false;
+        return null;
     }
 }

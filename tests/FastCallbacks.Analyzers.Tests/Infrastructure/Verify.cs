@@ -29,6 +29,18 @@ internal static class Verify<TAnalyzer>
         return test.RunAsync(CancellationToken.None);
     }
 
+    /// <summary>Like <see cref="CodeFixAsync"/>, where <paramref name="remaining"/> diagnostics have no fix and stay.</summary>
+    public static Task CodeFixAsync<TCodeFix>(string source, string fixedSource, DiagnosticResult[] expected, DiagnosticResult[] remaining)
+        where TCodeFix : CodeFixProvider, new()
+    {
+        var test = new CodeFixTest<TCodeFix> { TestCode = source, FixedCode = fixedSource };
+        test.ExpectedDiagnostics.AddRange(expected);
+        test.FixedState.ExpectedDiagnostics.AddRange(remaining);
+        // Fix-all leaves the unfixable diagnostics too.
+        test.BatchFixedState.ExpectedDiagnostics.AddRange(remaining);
+        return test.RunAsync(CancellationToken.None);
+    }
+
     internal sealed class AnalyzerTest : CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
     {
         public AnalyzerTest() => Configure(this, TestState);
