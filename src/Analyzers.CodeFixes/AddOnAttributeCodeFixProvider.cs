@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Simplification;
@@ -62,7 +63,9 @@ public sealed class AddOnAttributeCodeFixProvider : CodeFixProvider
         var endOfLine = root.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
         if (!endOfLine.IsKind(SyntaxKind.EndOfLineTrivia)) endOfLine = SyntaxFactory.LineFeed;
         var newRoot = root.ReplaceNodes(edits.Keys, (original, rewritten) => AddOn(rewritten, edits[original], endOfLine));
-        return document.WithSyntaxRoot(newRoot);
+        // Adds `using FastCallbacks;` if the file lacks it; the code action's clean-up then simplifies the names.
+        return await ImportAdder.AddImportsAsync(
+            document.WithSyntaxRoot(newRoot), Simplifier.AddImportsAnnotation, cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>
