@@ -76,7 +76,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DuplicateOnAttribute = new(
         id: "FCB0006",
         title: "Event handled more than once in one class",
-        messageFormat: "'{0}' is marked [On(Event.{1})] more than once",
+        messageFormat: "'{0}' is marked [On(Event.{1})] more than once; it still runs once per event, so the repeated attribute has no effect",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Info,
         isEnabledByDefault: true,
@@ -91,8 +91,8 @@ public static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Info,
         isEnabledByDefault: true,
-        description: "Several handlers of one class for the same event all run, in declaration order. "
-            + "Merge them, or keep them if the order is the one intended.",
+        description: "Several handlers of one class for the same event all run, in declaration order (for a partial class "
+            + "declared in several files: by file path, then position). Merge them, or keep them if the order is the one intended.",
         helpLinkUri: HelpBase + "FCB0006.md");
 
     /// <summary>FCB0007: an async void handler.</summary>

@@ -118,8 +118,11 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         INamedTypeSymbol type,
         List<(IMethodSymbol Method, ImmutableArray<AttributeData> Ons)> handlers)
     {
+        // The generator calls one class's handlers of an event in source order: by file path, then position.
+        var ordered = handlers.OrderBy(h => SourceKey(h.Method).Path, System.StringComparer.Ordinal)
+            .ThenBy(h => SourceKey(h.Method).Position);
         var firstHandler = new Dictionary<LoopEvent, IMethodSymbol>();
-        foreach (var (method, ons) in handlers)
+        foreach (var (method, ons) in ordered)
         {
             var seenOnThisMethod = new HashSet<LoopEvent>();
             foreach (var on in ons)
@@ -150,6 +153,12 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
                 }
             }
         }
+    }
+
+    private static (string Path, int Position) SourceKey(IMethodSymbol method)
+    {
+        var reference = method.DeclaringSyntaxReferences.FirstOrDefault();
+        return reference is null ? (string.Empty, 0) : (reference.SyntaxTree.FilePath, reference.Span.Start);
     }
 
     private static bool IsCallableHandler(KnownTypes known, IMethodSymbol method) =>

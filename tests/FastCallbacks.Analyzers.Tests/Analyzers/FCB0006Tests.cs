@@ -29,6 +29,29 @@ public class FCB0006Tests
         """, V.Diagnostic(DiagnosticDescriptors.SeveralHandlersForEvent).WithLocation(0).WithArguments("Second", "First", "AfterLoss", "Cb"));
 
     [Test]
+    public Task AcrossPartialDeclarationsTheOrderIsFilePathThenPosition()
+    {
+        var test = new V.AnalyzerTest();
+        test.TestState.Sources.Add(("/0/B.cs", """
+            using FastCallbacks;
+            public partial class Cb : Callback
+            {
+                [On(Event.AfterLoss)] void {|#0:InB|}() { }
+            }
+            """));
+        test.TestState.Sources.Add(("/0/A.cs", """
+            using FastCallbacks;
+            public partial class Cb : Callback
+            {
+                [On(Event.AfterLoss)] void InA() { }
+            }
+            """));
+        test.ExpectedDiagnostics.Add(
+            V.Diagnostic(DiagnosticDescriptors.SeveralHandlersForEvent).WithLocation(0).WithArguments("InB", "InA", "AfterLoss", "Cb"));
+        return test.RunAsync();
+    }
+
+    [Test]
     public Task DistinctEventsInvalidHandlersAndInheritedHandlersAreNotReported() => V.AnalyzerAsync("""
         using FastCallbacks;
         public partial class Base : Callback
