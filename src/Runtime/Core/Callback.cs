@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FastCallbacks;
@@ -137,7 +138,7 @@ public abstract partial class Callback
     /// <summary>The learner's optimizer (null before the first fit creates it).</summary>
     public optim.Optimizer? Opt => Attached.Opt;
     /// <summary>The learner's optimizer factory.</summary>
-    public Func<IEnumerable<nn.Parameter>, double, optim.Optimizer> OptFunc => Attached.OptFunc;
+    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptFunc => Attached.OptFunc;
     /// <summary>The learner's callbacks, in insertion order.</summary>
     public IReadOnlyList<Callback> Cbs => Attached.Cbs;
     /// <summary>The data loader being iterated.</summary>

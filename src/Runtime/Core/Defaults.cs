@@ -1,0 +1,44 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FastCallbacks;
+
+/// <summary>fastai's <c>defaults</c>: the learning rate, the optimizer and the callbacks every learner gets.</summary>
+public static class Defaults
+{
+    /// <summary>fastai's default learning rate.</summary>
+    public const double Lr = 1e-3;
+
+    /// <summary>The default optimizer: TorchSharp's Adam with its defaults.</summary>
+    public static Func<IEnumerable<Parameter>, double, optim.Optimizer> Adam { get; } = static (ps, lr) => optim.Adam(ps, lr);
+
+    /// <summary>Writes each epoch's row to the console, as fastai's default <c>print</c> logger.</summary>
+    public static Action<EpochLog> ConsoleLogger { get; } = static log => Console.WriteLine(log.ToString());
+
+    private static readonly List<Func<Callback>> Factories = [() => new TrainEvalCallback(), () => new Recorder()];
+    private static readonly object Gate = new();
+
+    /// <summary>
+    /// The factories of the callbacks every learner created with <c>defaultCbs: true</c> gets, in order.
+    /// Starts with <see cref="TrainEvalCallback"/> and <see cref="Recorder"/>.
+    /// </summary>
+    public static IReadOnlyList<Func<Callback>> Callbacks
+    {
+        get { lock (Gate) return Factories.ToArray(); }
+    }
+
+    /// <summary>Adds a callback factory to <see cref="Callbacks"/> (for example a progress display).</summary>
+    public static void AddCallback(Func<Callback> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (Gate) Factories.Add(factory);
+    }
+
+    /// <summary>Removes the default callbacks whose instances are <typeparamref name="T"/>.</summary>
+    public static void RemoveCallback<T>() where T : Callback
+    {
+        lock (Gate) Factories.RemoveAll(f => f() is T);
+    }
+
+    internal static IEnumerable<Callback> CreateCallbacks() => Callbacks.Select(f => f());
+}

@@ -1,0 +1,285 @@
+using static TorchSharp.torch;
+
+namespace FastCallbacks;
+
+// The whole training loop, top to bottom, and the dispatch it runs on: everything that happens for one batch
+// is in this file. Each stage is wrapped by WithEvents, which says fastai's before / cancel / after pattern
+// once: dispatch Before, run the body, catch only the stage's own cancel exception (then AfterCancel), and
+// dispatch After. After runs outside the try, so a cancel thrown by an After handler is not caught by its own
+// stage, exactly as in fastai.
+public partial class Learner
+{
+    private readonly DispatchTables _dispatch;
+    private readonly Stages _stages;
+    private int _fitting;
+    private CancellationToken _cancellation;
+
+    /// <summary>
+    /// Trains for <paramref name="nEpoch"/> epochs. Dispatches fastai's events in fastai's order; see
+    /// <c>docs/event-order.md</c>.
+    /// </summary>
+    /// <param name="nEpoch">Epochs to train (0 dispatches only BeforeFit and AfterFit).</param>
+    /// <param name="lr">Learning rate for this fit (sets every parameter group's rate).</param>
+    /// <param name="wd">Weight decay for this fit.</param>
+    /// <param name="cbs">Callbacks added for this fit only; removed afterwards, even when the fit fails.</param>
+    /// <param name="resetOpt">Create a fresh optimizer (discarding its state) before fitting.</param>
+    /// <param name="startEpoch">Skip the epochs before this one (resume a fit; the schedule sees the skipped epochs as done).</param>
+    /// <param name="cancellationToken">When cancelled, the fit stops at the next batch boundary as if a
+    /// <see cref="CancelFitException"/> had been thrown: AfterCancelFit and AfterFit run.</param>
+    /// <exception cref="CallbackException">A handler threw; the original exception is inside.</exception>
+    public void Fit(int nEpoch, double? lr = null, double? wd = null, IEnumerable<Callback>? cbs = null,
+        bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nEpoch);
+        ArgumentOutOfRangeException.ThrowIfNegative(startEpoch);
+        if (Interlocked.Exchange(ref _fitting, 1) == 1)
+            throw new InvalidOperationException("This learner is already fitting; a learner runs one Fit, GetPreds or Validate at a time.");
+        try
+        {
+            using var temporary = AddedCbs(cbs);
+            if (resetOpt || Opt is null) CreateOpt();
+            if (wd is { } w) Hyperparameters.SetWeightDecay(Opt!, w);
+            if (lr is { } rate) Hyperparameters.SetLr(Opt!, rate);
+            NEpoch = nEpoch;
+            _startEpoch = startEpoch;
+            _cancellation = cancellationToken;
+            WithEvents<CancelFitException>(_stages.DoFit, Event.BeforeFit, Event.AfterCancelFit, Event.AfterFit);
+            EndCleanup();
+        }
+        finally
+        {
+            _cancellation = default;
+            Volatile.Write(ref _fitting, 0);
+        }
+    }
+
+    private int _startEpoch;
+
+    private void DoFit()
+    {
+        for (var epoch = _startEpoch; epoch < NEpoch; epoch++)
+        {
+            Epoch = epoch;
+            WithEvents<CancelEpochException>(_stages.DoEpoch, Event.BeforeEpoch, Event.AfterCancelEpoch, Event.AfterEpoch);
+        }
+    }
+
+    private void DoEpoch()
+    {
+        DoEpochTrain();
+        DoEpochValidate(Dls.Valid);
+    }
+
+    private void DoEpochTrain()
+    {
+        Dl = Dls.Train;
+        WithEvents<CancelTrainException>(_stages.AllBatches, Event.BeforeTrain, Event.AfterCancelTrain, Event.AfterTrain);
+    }
+
+    /// <summary>The validate phase over <paramref name="dl"/>; with no loader it runs with zero batches, as fastai does for an empty one.</summary>
+    private void DoEpochValidate(DataLoader? dl)
+    {
+        Dl = dl;
+        using var noGrad = no_grad();
+        WithEvents<CancelValidException>(_stages.AllBatches, Event.BeforeValidate, Event.AfterCancelValidate, Event.AfterValidate);
+    }
+
+    private void AllBatches()
+    {
+        var dl = Dl;
+        NIter = dl?.Count ?? 0;
+        if (dl is null) return;
+        using var batches = dl.GetEnumerator();
+        for (var i = 0; ; i++)
+        {
+            // A batch boundary: the only place a cancellation token stops a fit.
+            if (_cancellation.IsCancellationRequested) throw new CancelFitException();
+            // The scope covers MoveNext too, so the batch's own tensors are freed with everything the batch made.
+            using var scope = NewDisposeScope();
+            if (!batches.MoveNext()) break;
+            OneBatch(i, batches.Current);
+        }
+    }
+
+    private void OneBatch(int i, Batch b)
+    {
+        Iter = i;
+        Xb = b.Xb;
+        Yb = b.Yb;
+        WithEvents<CancelBatchException>(_stages.DoOneBatch, Event.BeforeBatch, Event.AfterCancelBatch, Event.AfterBatch);
+    }
+
+    private void DoOneBatch()
+    {
+        Pred = Forward(Xb);
+        Invoke(Event.AfterPred);
+        if (Yb.Length > 0)
+        {
+            LossGrad = LossFunc(Pred, Yb[0]);
+            Loss = LossGrad.detach().clone();
+        }
+        Invoke(Event.AfterLoss);
+        if (!Training || Yb.Length == 0) return;
+        WithEvents<CancelBackwardException>(_stages.Backward, Event.BeforeBackward, Event.AfterCancelBackward, Event.AfterBackward);
+        WithEvents<CancelStepException>(_stages.Step, Event.BeforeStep, Event.AfterCancelStep, Event.AfterStep);
+        Opt!.zero_grad();
+    }
+
+    private void Backward() => LossGrad!.backward();
+
+    private void Step() => Opt!.step();
+
+    private Tensor Forward(Tensor[] xb) => xb.Length == 1
+        ? Model.call(xb[0])
+        : throw new InvalidOperationException(
+            $"The model takes one input but the batch has {xb.Length}. Combine the inputs in a before_batch callback (Learn.Xb = [...]) or use a data loader with one input.");
+
+    /// <summary>fastai's <c>_with_events</c>: Before, body, catch only <typeparamref name="TCancel"/> (then AfterCancel), After.</summary>
+    private void WithEvents<TCancel>(Action body, Event before, Event afterCancel, Event after) where TCancel : CancelException
+    {
+        try
+        {
+            Invoke(before);
+            body();
+        }
+        catch (TCancel)
+        {
+            Invoke(afterCancel);
+        }
+        Invoke(after);
+    }
+
+    /// <summary>fastai's <c>_end_cleanup</c>: the batch state of a finished fit is not kept.</summary>
+    private void EndCleanup()
+    {
+        Dl = null;
+        Xb = [];
+        Yb = [];
+        Pred = null;
+        LossGrad = null;
+        Loss = null;
+    }
+
+    // ---- Dispatch ----
+
+    /// <summary>
+    /// Dispatches <paramref name="event"/> to the callbacks that handle it, in order (fastai's <c>learn('before_fit')</c>).
+    /// A handler's exception, other than a <see cref="CancelException"/>, is wrapped in a <see cref="CallbackException"/>
+    /// naming the callback and the event.
+    /// </summary>
+    public void Invoke(Event @event)
+    {
+        if (@event == Event.AfterFit)
+        {
+            InvokeAfterFit();
+            return;
+        }
+        // The per-event arrays are already filtered (handled events, run_train/run_valid for this phase), so
+        // each callback costs one flag check and one call. One try for the whole event: the index says who threw.
+        var cbs = _dispatch.For(this, @event, Training);
+        var i = 0;
+        try
+        {
+            for (; i < cbs.Length; i++)
+            {
+                var cb = cbs[i];
+                if (cb.Run) cb.DispatchUnchecked(@event);
+            }
+        }
+        catch (Exception ex) when (ex is not CancelException)
+        {
+            throw new CallbackException(cbs[i], @event, ex);
+        }
+    }
+
+    /// <summary>Dispatches an event given by its fastai or C# name (<c>"before_fit"</c>, <c>"BeforeFit"</c>).</summary>
+    /// <exception cref="ArgumentException">No event has that name.</exception>
+    public void Invoke(string eventName) => Invoke(Events.Parse(eventName));
+
+    /// <summary>AfterFit also sets every callback's <see cref="Callback.Run"/> back to true, handler or not, as fastai does.</summary>
+    private void InvokeAfterFit()
+    {
+        foreach (var cb in _dispatch.Sorted(this))
+        {
+            if (cb.Run && cb.HandledEvents.Contains(Event.AfterFit))
+            {
+                try
+                {
+                    cb.DispatchUnchecked(Event.AfterFit);
+                }
+                catch (Exception ex) when (ex is not CancelException)
+                {
+                    throw new CallbackException(cb, Event.AfterFit, ex);
+                }
+            }
+            cb.Run = true;
+        }
+    }
+
+    internal void InvalidateDispatchTables() => _dispatch.Invalidate();
+
+    /// <summary>The callbacks in dispatch order (Order, then RunBefore/RunAfter).</summary>
+    public IReadOnlyList<Callback> OrderedCbs() => _dispatch.Sorted(this);
+
+    /// <summary>The callbacks that handle <paramref name="event"/>, in dispatch order (fastai's <c>ordered_cbs</c>).</summary>
+    public IReadOnlyList<Callback> OrderedCbs(Event @event) =>
+        _dispatch.Sorted(this).Where(cb => cb.HandledEvents.Contains(@event)).ToArray();
+
+    /// <summary>
+    /// The per-event arrays of callbacks, rebuilt only after the callback list or a run flag changes. A dispatch
+    /// walks the array it started with, so callbacks added or removed during it take effect from the next event.
+    /// </summary>
+    private sealed class DispatchTables
+    {
+        private Callback[][]? _train;
+        private Callback[][]? _valid;
+        private Callback[]? _sorted;
+
+        public void Invalidate()
+        {
+            _train = null;
+            _valid = null;
+            _sorted = null;
+        }
+
+        public Callback[] For(Learner learn, Event e, bool training)
+        {
+            var table = training ? _train : _valid;
+            if (table is null)
+            {
+                Build(learn);
+                table = training ? _train : _valid;
+            }
+            return table![(int)e];
+        }
+
+        public Callback[] Sorted(Learner learn) => _sorted ??= CallbackOrder.Sort(learn._cbs);
+
+        private void Build(Learner learn)
+        {
+            var sorted = Sorted(learn);
+            var train = new Callback[Events.Count][];
+            var valid = new Callback[Events.Count][];
+            for (var e = 0; e < Events.Count; e++)
+            {
+                var ev = (Event)e;
+                var inner = Events.IsInnerLoop(ev);
+                train[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunTrain)).ToArray();
+                valid[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunValid)).ToArray();
+            }
+            _train = train;
+            _valid = valid;
+        }
+    }
+
+    /// <summary>The loop's stage bodies as delegates made once, so running a batch allocates no closures.</summary>
+    private sealed class Stages(Learner learn)
+    {
+        public readonly Action DoFit = learn.DoFit;
+        public readonly Action DoEpoch = learn.DoEpoch;
+        public readonly Action AllBatches = learn.AllBatches;
+        public readonly Action DoOneBatch = learn.DoOneBatch;
+        public readonly Action Backward = learn.Backward;
+        public readonly Action Step = learn.Step;
+    }
+}

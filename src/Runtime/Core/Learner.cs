@@ -1,0 +1,288 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FastCallbacks;
+
+/// <summary>
+/// fastai's <c>Learner</c>: a model, its data, loss and optimizer, and the callbacks that shape its training
+/// loop. The loop itself (every event of one fit, top to bottom) lives in <c>Learner.Loop.cs</c>.
+/// </summary>
+/// <remarks>
+/// The learner does not own <see cref="Model"/> or <see cref="Dls"/>; it owns the optimizer it creates, which
+/// <see cref="Dispose()"/> frees. Derive from it to add state your callbacks share (see <see cref="Callback{TLearner}"/>).
+/// </remarks>
+public partial class Learner : IDisposable
+{
+    private readonly List<Callback> _cbs = [];
+    private Tensor? _zeroLoss;
+
+    /// <summary>Creates a learner.</summary>
+    /// <param name="dls">The training and validation data.</param>
+    /// <param name="model">The model; it receives <c>Xb[0]</c>.</param>
+    /// <param name="lossFunc">The loss of (prediction, target).</param>
+    /// <param name="optFunc">Makes the optimizer from the parameters and a learning rate (default: Adam).</param>
+    /// <param name="lr">The default learning rate (fastai's 1e-3).</param>
+    /// <param name="metrics">Metrics that <see cref="FastCallbacks.Recorder"/> computes on the validation set.</param>
+    /// <param name="cbs">Callbacks to add after the default ones.</param>
+    /// <param name="wd">Weight decay applied to the optimizer, when set.</param>
+    /// <param name="defaultCbs">Add the default callbacks (<see cref="TrainEvalCallback"/>, <see cref="FastCallbacks.Recorder"/>, and those registered in <see cref="Defaults.Callbacks"/>).</param>
+    /// <param name="path">Folder for files the learner writes (checkpoints go to <c>path/modelDir</c>).</param>
+    /// <param name="modelDir">Subfolder of <paramref name="path"/> for checkpoints.</param>
+    public Learner(
+        DataLoaders dls,
+        nn.Module<Tensor, Tensor> model,
+        Func<Tensor, Tensor, Tensor> lossFunc,
+        Func<IEnumerable<Parameter>, double, optim.Optimizer>? optFunc = null,
+        double lr = Defaults.Lr,
+        IEnumerable<Metric>? metrics = null,
+        IEnumerable<Callback>? cbs = null,
+        double? wd = null,
+        bool defaultCbs = true,
+        string? path = null,
+        string modelDir = "models")
+    {
+        Dls = dls ?? throw new ArgumentNullException(nameof(dls));
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        LossFunc = lossFunc ?? throw new ArgumentNullException(nameof(lossFunc), "Pass a loss function, for example (pred, targ) => nn.functional.cross_entropy(pred, targ).");
+        OptFunc = optFunc ?? Defaults.Adam;
+        Lr = lr;
+        Wd = wd;
+        Metrics = metrics?.ToArray() ?? [];
+        Path = path ?? ".";
+        ModelDir = modelDir;
+        _dispatch = new DispatchTables();
+        _stages = new Stages(this);
+        if (defaultCbs) AddCbs(Defaults.CreateCallbacks());
+        if (cbs is not null) AddCbs(cbs);
+        Invoke(Event.AfterCreate);
+    }
+
+    /// <summary>Creates a learner whose loss is a TorchSharp loss module, such as <c>nn.CrossEntropyLoss()</c>.</summary>
+    public Learner(
+        DataLoaders dls,
+        nn.Module<Tensor, Tensor> model,
+        nn.Module<Tensor, Tensor, Tensor> lossModule,
+        Func<IEnumerable<Parameter>, double, optim.Optimizer>? optFunc = null,
+        double lr = Defaults.Lr,
+        IEnumerable<Metric>? metrics = null,
+        IEnumerable<Callback>? cbs = null,
+        double? wd = null,
+        bool defaultCbs = true,
+        string? path = null,
+        string modelDir = "models")
+        : this(dls, model, LossOf(lossModule), optFunc, lr, metrics, cbs, wd, defaultCbs, path, modelDir) { }
+
+    private static Func<Tensor, Tensor, Tensor> LossOf(nn.Module<Tensor, Tensor, Tensor> lossModule)
+    {
+        ArgumentNullException.ThrowIfNull(lossModule);
+        return lossModule.call;
+    }
+
+    // ---- What callbacks read and write (fastai's learner attributes) ----
+
+    /// <summary>The model being trained.</summary>
+    public nn.Module<Tensor, Tensor> Model { get; set; }
+    /// <summary>The training and validation data.</summary>
+    public DataLoaders Dls { get; set; }
+    /// <summary>The loss of (prediction, target).</summary>
+    public Func<Tensor, Tensor, Tensor> LossFunc { get; set; }
+    /// <summary>Makes the optimizer from the model's parameters and a learning rate.</summary>
+    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptFunc { get; set; }
+    /// <summary>The optimizer; created by the first <see cref="Fit"/> (or <see cref="CreateOpt"/>).</summary>
+    public optim.Optimizer? Opt { get; set; }
+    /// <summary>The learning rate new optimizers start with.</summary>
+    public double Lr { get; set; }
+    /// <summary>Weight decay set on the optimizer, if any.</summary>
+    public double? Wd { get; set; }
+    /// <summary>The metrics <see cref="FastCallbacks.Recorder"/> computes.</summary>
+    public IReadOnlyList<Metric> Metrics { get; set; }
+    /// <summary>Folder for files the learner writes.</summary>
+    public string Path { get; set; }
+    /// <summary>Subfolder of <see cref="Path"/> for checkpoints.</summary>
+    public string ModelDir { get; set; }
+    /// <summary>Receives one row per epoch from <see cref="FastCallbacks.Recorder"/> (fastai's <c>learn.logger</c>); null logs nothing.</summary>
+    public Action<EpochLog>? Logger { get; set; } = Defaults.ConsoleLogger;
+    /// <summary>Whether a progress display creates its epoch bar (fastai's <c>create_mbar</c>).</summary>
+    public bool CreateMbar { get; set; } = true;
+
+    /// <summary>The loader being iterated (null outside a phase).</summary>
+    public DataLoader? Dl { get; set; }
+    /// <summary>The inputs of the current batch.</summary>
+    public Tensor[] Xb { get; set; } = [];
+    /// <summary>The targets of the current batch.</summary>
+    public Tensor[] Yb { get; set; } = [];
+    /// <summary>fastai's <c>x</c>: the single input of the batch, or null when there are several or none.</summary>
+    public Tensor? X => Xb.Length == 1 ? Xb[0] : null;
+    /// <summary>fastai's <c>y</c>: the single target of the batch, or null when there are several or none.</summary>
+    public Tensor? Y => Yb.Length == 1 ? Yb[0] : null;
+    /// <summary>The model's output for the current batch.</summary>
+    public Tensor? Pred { get; set; }
+    /// <summary>The loss of the current batch, attached to the graph; callbacks may replace it before backward.</summary>
+    public Tensor? LossGrad { get; set; }
+    /// <summary>A detached copy of <see cref="LossGrad"/> taken before <see cref="Event.AfterLoss"/>, for logging.</summary>
+    public Tensor? Loss { get; set; }
+    /// <summary>Epochs in the current fit.</summary>
+    public int NEpoch { get; set; }
+    /// <summary>Batches in the current phase.</summary>
+    public int NIter { get; set; }
+    /// <summary>The current epoch.</summary>
+    public int Epoch { get; set; }
+    /// <summary>The index of the current batch in its phase.</summary>
+    public int Iter { get; set; }
+    /// <summary>Training batches done in this fit (set by <see cref="TrainEvalCallback"/>).</summary>
+    public int TrainIter { get; set; }
+    /// <summary>Fraction of this fit's training done (set by <see cref="TrainEvalCallback"/>).</summary>
+    public double PctTrain { get; set; }
+    /// <summary>True while training, false while validating (set by <see cref="TrainEvalCallback"/>).</summary>
+    public bool Training { get; set; }
+    /// <summary>The smoothed training loss (set by <see cref="FastCallbacks.Recorder"/>).</summary>
+    public double SmoothLoss { get; set; }
+    /// <summary>The last epoch's row of values (train_loss, valid_loss, metrics), set by <see cref="FastCallbacks.Recorder"/>.</summary>
+    public IReadOnlyList<double?>? FinalRecord { get; set; }
+
+    /// <summary>The recorder (fastai's <c>learn.recorder</c>), or null when removed.</summary>
+    public Recorder? Recorder => Cb<Recorder>();
+
+    /// <summary>A scalar zero owned by the learner: the loss before the first batch (fastai's <c>tensor(0.)</c>).</summary>
+    internal Tensor ZeroLoss => _zeroLoss ??= zeros([]).DetachFromDisposeScope();
+
+    // ---- Callbacks ----
+
+    /// <summary>The callbacks, in the order they were added (dispatch follows <see cref="Callback.Order"/>).</summary>
+    public IReadOnlyList<Callback> Cbs => _cbs;
+
+    /// <summary>The last added callback of type <typeparamref name="T"/> (fastai's <c>learn.recorder</c>), or null.</summary>
+    public T? Cb<T>() where T : Callback
+    {
+        for (var i = _cbs.Count - 1; i >= 0; i--)
+            if (_cbs[i] is T t) return t;
+        return null;
+    }
+
+    /// <summary>The last added callback whose <see cref="Callback.Name"/> is <paramref name="name"/>, or null.</summary>
+    public Callback? Cb(string name)
+    {
+        for (var i = _cbs.Count - 1; i >= 0; i--)
+            if (_cbs[i].Name == name) return _cbs[i];
+        return null;
+    }
+
+    /// <summary>Adds a callback.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="cb"/> is null.</exception>
+    /// <exception cref="ArgumentException">It is already attached, here or to another learner.</exception>
+    /// <exception cref="InvalidOperationException">Its RunBefore/RunAfter declarations form a cycle with the others.</exception>
+    public Learner AddCb(Callback cb) => AddCbs([cb]);
+
+    /// <summary>Adds callbacks, all or none: the dispatch tables are rebuilt once.</summary>
+    public Learner AddCbs(IEnumerable<Callback> cbs)
+    {
+        ArgumentNullException.ThrowIfNull(cbs);
+        var adding = cbs.ToList();
+        for (var i = 0; i < adding.Count; i++)
+        {
+            var cb = adding[i] ?? throw new ArgumentNullException(nameof(cbs), $"Callback number {i} in the list is null.");
+            var here = cb.Learn == this || adding.IndexOf(cb) != i;
+            if (cb.Learn is not null || here)
+                throw new ArgumentException(
+                    $"`{cb}` is already attached to {(here ? "this" : "another")} learner; a callback instance can be added once. " +
+                    "Create a new instance, or remove it first.", nameof(cbs));
+        }
+        // Check the ordering before changing anything, so a cycle leaves the learner as it was.
+        CallbackOrder.Sort([.. _cbs, .. adding]);
+        foreach (var cb in adding)
+        {
+            cb.Learn = this;
+            _cbs.Add(cb);
+        }
+        InvalidateDispatchTables();
+        return this;
+    }
+
+    /// <summary>Removes a callback (no-op when it is not attached here).</summary>
+    public Learner RemoveCb(Callback cb) => RemoveCbs([cb]);
+
+    /// <summary>Removes callbacks.</summary>
+    public Learner RemoveCbs(IEnumerable<Callback> cbs)
+    {
+        ArgumentNullException.ThrowIfNull(cbs);
+        foreach (var cb in cbs.ToList())
+        {
+            if (cb is null || !_cbs.Remove(cb)) continue;
+            cb.Learn = null;
+        }
+        InvalidateDispatchTables();
+        return this;
+    }
+
+    /// <summary>Removes every callback of type <typeparamref name="T"/>.</summary>
+    public Learner RemoveCbs<T>() where T : Callback => RemoveCbs(_cbs.OfType<T>());
+
+    /// <summary>Adds <paramref name="cbs"/> until the returned scope is disposed (fastai's <c>added_cbs</c>).</summary>
+    public IDisposable AddedCbs(IEnumerable<Callback>? cbs)
+    {
+        var list = cbs?.ToList() ?? [];
+        AddCbs(list);
+        return new Scope(() => RemoveCbs(list));
+    }
+
+    /// <summary>Removes <paramref name="cbs"/> until the returned scope is disposed; they are then added back at the end (fastai's <c>removed_cbs</c>).</summary>
+    public IDisposable RemovedCbs(IEnumerable<Callback> cbs)
+    {
+        ArgumentNullException.ThrowIfNull(cbs);
+        var list = cbs.Where(_cbs.Contains).ToList();
+        RemoveCbs(list);
+        return new Scope(() => AddCbs(list));
+    }
+
+    /// <summary>Turns <see cref="Logger"/> off until the scope is disposed (fastai's <c>no_logging</c>).</summary>
+    public IDisposable NoLogging()
+    {
+        var old = Logger;
+        Logger = null;
+        return new Scope(() => Logger = old);
+    }
+
+    /// <summary>Turns the progress display's epoch bar off until the scope is disposed (fastai's <c>no_mbar</c>).</summary>
+    public IDisposable NoMbar()
+    {
+        var old = CreateMbar;
+        CreateMbar = false;
+        return new Scope(() => CreateMbar = old);
+    }
+
+    // ---- Optimizer ----
+
+    /// <summary>Creates the optimizer from <see cref="OptFunc"/>, <see cref="Lr"/> and <see cref="Wd"/> (fastai's <c>create_opt</c>).</summary>
+    public void CreateOpt()
+    {
+        Opt?.Dispose();
+        Opt = OptFunc(Model.parameters(), Lr);
+        if (Wd is { } wd) Hyperparameters.SetWeightDecay(Opt, wd);
+    }
+
+    /// <summary>Frees the optimizer and the learner's own tensors.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees resources; override to free what a subclass owns.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing) return;
+        Opt?.Dispose();
+        Opt = null;
+        _zeroLoss?.Dispose();
+        _zeroLoss = null;
+    }
+
+    /// <summary>A tiny IDisposable that runs an action once.</summary>
+    private sealed class Scope(Action onDispose) : IDisposable
+    {
+        private Action? _onDispose = onDispose;
+
+        public void Dispose() => Interlocked.Exchange(ref _onDispose, null)?.Invoke();
+    }
+}
