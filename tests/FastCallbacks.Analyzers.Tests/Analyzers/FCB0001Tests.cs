@@ -165,13 +165,20 @@ public class FCB0001Tests
     [Test]
     public Task NamesTheLearnerCannotSetAreNotReported() => V.AnalyzerAsync("""
         using FastCallbacks;
-        public partial class Cb : Callback
+        public class MyLearner : Learner
         {
-            private new double PctTrain;   // get-only on Learner
-            private new int NIter;         // internal set on Learner
+            public int Stage { get; internal set; }
+            public int Phase { get; private set; }
+            public int Step { get; init; }
+            public readonly int Seed;
+        }
+        public partial class Cb : Callback<MyLearner>
+        {
+            private new Tensor? X;         // get-only on Learner
+            private int Stage, Phase, Step, Seed;
             private int Count;             // no such learner member
             private static double Lr;      // static: not per-callback state
-            [On(Event.BeforeBatch)] void M() { PctTrain = 1; NIter = 2; Count++; Lr = 3; }
+            [On(Event.BeforeBatch)] void M() { X = null; Stage = 1; Phase = 1; Step = 1; Seed = 1; Count++; Lr = 3; }
         }
         """);
 

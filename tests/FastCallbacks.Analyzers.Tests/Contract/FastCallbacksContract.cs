@@ -25,21 +25,26 @@ namespace FastCallbacks
 
     public sealed class Tensor { }
 
-    public class Learner
+    public partial class Learner
     {
+        public double Lr { get; set; }
+        public double? Wd { get; set; }
+        public string Path { get; set; } = "";
         public Tensor[] Xb { get; set; } = Array.Empty<Tensor>();
         public Tensor[] Yb { get; set; } = Array.Empty<Tensor>();
+        public Tensor? X => Xb.Length == 1 ? Xb[0] : null;
+        public Tensor? Y => Yb.Length == 1 ? Yb[0] : null;
         public Tensor? Pred { get; set; }
         public Tensor? LossGrad { get; set; }
         public Tensor? Loss { get; set; }
-        public int Epoch { get; set; }
         public int NEpoch { get; set; }
+        public int NIter { get; set; }
+        public int Epoch { get; set; }
         public int Iter { get; set; }
-        public int NIter { get; internal set; }
+        public int TrainIter { get; set; }
+        public double PctTrain { get; set; }
         public bool Training { get; set; }
         public double SmoothLoss { get; set; }
-        public double Lr { get; set; }
-        public double PctTrain => 0;
         public IReadOnlyList<Callback> Cbs => Array.Empty<Callback>();
         public void Fit(int nEpoch) { }
     }
@@ -56,6 +61,8 @@ namespace FastCallbacks
         protected Learner Attached => Learn ?? throw new InvalidOperationException("not attached");
         public Tensor[] Xb => Attached.Xb;
         public Tensor[] Yb => Attached.Yb;
+        public Tensor? X => Attached.X;
+        public Tensor? Y => Attached.Y;
         public Tensor? Pred => Attached.Pred;
         public Tensor? LossGrad => Attached.LossGrad;
         public Tensor? Loss => Attached.Loss;
@@ -63,9 +70,11 @@ namespace FastCallbacks
         public int NIter => Attached.NIter;
         public int Epoch => Attached.Epoch;
         public int Iter => Attached.Iter;
+        public int TrainIter => Attached.TrainIter;
         public double PctTrain => Attached.PctTrain;
         public bool Training => Attached.Training;
         public double SmoothLoss => Attached.SmoothLoss;
+        public IReadOnlyList<Callback> Cbs => Attached.Cbs;
     }
 
     public abstract class Callback<TLearner> : Callback where TLearner : Learner
