@@ -181,7 +181,7 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         if (problems.Count > 0)
         {
             context.ReportDiagnostic(Diagnostic.Create(
-                DiagnosticDescriptors.InvalidHandlerShape, location, method.Name, string.Join("; ", problems)));
+                DiagnosticDescriptors.InvalidHandlerShape, location, DisplayName(method), string.Join("; ", problems)));
             return;
         }
 
@@ -214,6 +214,13 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         }
         return problems;
     }
+
+    /// <summary>The name a person wrote: <c>P.get</c> for an accessor, <c>operator +</c> for an operator, else the name.</summary>
+    private static string DisplayName(IMethodSymbol method) => method.MethodKind switch
+    {
+        MethodKind.Ordinary or MethodKind.LocalFunction => method.Name,
+        _ => method.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat.WithMemberOptions(SymbolDisplayMemberOptions.None)),
+    };
 
     private static string DescribeKind(MethodKind kind) => kind switch
     {

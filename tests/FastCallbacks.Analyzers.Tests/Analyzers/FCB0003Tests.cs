@@ -102,7 +102,7 @@ public class FCB0003Tests
             }
         }
         """,
-        Expected(0, "get_P", "only an ordinary method can be a handler, not a property accessor"),
+        Expected(0, "P.get", "only an ordinary method can be a handler, not a property accessor"),
         Expected(1, "Local", "only an ordinary method can be a handler, not a local function"));
 
     [Test]
