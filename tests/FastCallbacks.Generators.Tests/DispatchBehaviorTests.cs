@@ -294,4 +294,20 @@ public class DispatchBehaviorTests
         Assert.That(source, Does.Contain("GetHandledEvents"));
         Assert.That(source, Does.Not.Contain("void Dispatch"));
     }
+
+    [Test]
+    public void ClassWritingBothOverridesGetsNoFile()
+    {
+        var run = GeneratorHarness.Run("""
+            using FastCallbacks;
+            public partial class Custom : Callback
+            {
+                [On(Event.BeforeFit)] void Go() { }
+                protected override void Dispatch(Event @event) { }
+                protected override EventSet GetHandledEvents() => EventSet.None;
+            }
+            """);
+        GeneratorHarness.AssertCompilesCleanly(run);
+        Assert.That(run.Sources, Is.Empty);
+    }
 }

@@ -76,6 +76,30 @@ public class ForwardingTests
     }
 
     [Test]
+    public void PrivateMembersOfAncestorsDoNotShadow()
+    {
+        var run = GeneratorHarness.Run(Learners, """
+            using FastCallbacks;
+
+            public abstract class Base : Callback<GanLearner>
+            {
+                private int Steps = 0;
+                protected int Peek() => Steps;
+            }
+
+            public partial class Child : Base
+            {
+                private readonly int Critic = 1;
+                public int Read() => Critic;
+            }
+            """);
+        GeneratorHarness.AssertCompilesCleanly(run);
+
+        // Child's own Critic clashes; Base's private Steps is invisible to Child, so no hiding.
+        Assert.That(ForwardedNames(run, "Child.g.cs"), Is.EqualTo(new[] { "Generator", "Steps" }));
+    }
+
+    [Test]
     public void AncestorThatCannotBeExtendedLeavesForwardingToTheDerivedClass()
     {
         var run = GeneratorHarness.Run(Learners, """

@@ -16,7 +16,8 @@ internal static class CallbackSourceWriter
 
     /// <summary>Whether <see cref="Write"/> has anything to put in a file for the class.</summary>
     public static bool HasOutput(CallbackClassModel model) =>
-        HandledEvents(model) != 0 || model.Type.ForwardedProperties.Count > 0;
+        (HandledEvents(model) != 0 && !(model.Type.DeclaresDispatch && model.Type.DeclaresGetHandledEvents))
+        || model.Type.ForwardedProperties.Count > 0;
 
     /// <summary>The generated file for one callback class.</summary>
     public static string Write(CallbackClassModel model)

@@ -238,11 +238,15 @@ internal static class CallbackParser
         var learner = FindLearnerClass(callback);
         if (learner is null) return forwarded;
 
-        var taken = new HashSet<string>(StringComparer.Ordinal) { callback.Name };
+        // Any name of the callback's own would clash; an ancestor's name would be hidden (CS0108) unless private.
+        var taken = new HashSet<string>(callback.MemberNames, StringComparer.Ordinal) { callback.Name };
         foreach (var typeParameter in callback.TypeParameters) taken.Add(typeParameter.Name);
-        for (INamedTypeSymbol? type = callback; type is not null; type = type.BaseType)
+        for (var type = callback.BaseType; type is not null; type = type.BaseType)
         {
-            taken.UnionWith(type.MemberNames);
+            foreach (var member in type.GetMembers())
+            {
+                if (member.DeclaredAccessibility != Accessibility.Private) taken.Add(member.Name);
+            }
         }
         // An ancestor in this compilation gets its own generated forwarders, which the compilation we see does
         // not contain yet; repeating them here would hide them (CS0108).
