@@ -13,6 +13,7 @@ public partial class Learner
     private readonly Stages _stages;
     private int _fitting;
     private CancellationToken _cancellation;
+    private int _startEpoch;
 
     /// <summary>
     /// Trains for <paramref name="nEpoch"/> epochs. Dispatches fastai's events in fastai's order; see
@@ -55,10 +56,9 @@ public partial class Learner
             Opt?.zero_grad();
             _cancellation = default;
             Volatile.Write(ref _fitting, 0);
+            RaiseFitEnded();
         }
     }
-
-    private int _startEpoch;
 
     private InvalidOperationException EmptyTrainingSet() => new(
         $"The training set has no batches ({Dls.Train.ItemCount} samples), so there is nothing to fit. " +
