@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
 namespace FastCallbacks.Robustness.Tests;
@@ -16,8 +17,10 @@ public sealed class CorpusFile(string relativePath, string text)
 }
 
 /// <summary>
-/// The repository's own callback sources: every .cs file under src/Runtime/Callbacks, and every file of the
-/// runtime tests that declares an [On] handler.
+/// The repository's own callback sources: every .cs file under src/Runtime/Callbacks, and the callbacks of the
+/// runtime tests: each test file that declares an [On] handler, reduced to its types with a base list (the
+/// callbacks, in their fixture classes, namespaces and usings) so the mutations land on callback code rather than
+/// on test bodies.
 /// </summary>
 public static class Corpus
 {
@@ -37,10 +40,25 @@ public static class Corpus
         var runtime = Directory.EnumerateFiles(Path.Combine(RepoRoot, "src", "Runtime", "Callbacks"), "*.cs", SearchOption.AllDirectories);
         var tests = Directory.EnumerateFiles(Path.Combine(RepoRoot, "tests", "FastCallbacks.Tests"), "*.cs", SearchOption.AllDirectories)
             .Where(p => !IsBuildOutput(p) && File.ReadAllText(p).Contains("[On(", StringComparison.Ordinal));
-        return runtime.Concat(tests)
-            .Select(p => new CorpusFile(Path.GetRelativePath(RepoRoot, p).Replace('\\', '/'), File.ReadAllText(p)))
+        return runtime.Select(p => (Path: p, Text: File.ReadAllText(p)))
+            .Concat(tests.Select(p => (Path: p, Text: CallbacksOnly(File.ReadAllText(p)))))
+            .Select(f => new CorpusFile(Path.GetRelativePath(RepoRoot, f.Path).Replace('\\', '/'), f.Text))
             .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
             .ToArray();
+    }
+
+    /// <summary>The file with the members of types without a base list removed (their nested types stay).</summary>
+    public static string CallbacksOnly(string text)
+    {
+        var root = CSharpSyntaxTree.ParseText(text, RoslynHost.ParseOptions).GetRoot();
+        return new KeepCallbacks().Visit(root)!.ToFullString();
+    }
+
+    private sealed class KeepCallbacks : CSharpSyntaxRewriter
+    {
+        public override SyntaxNode? VisitClassDeclaration(ClassDeclarationSyntax node) =>
+            node.BaseList is not null ? node : base.VisitClassDeclaration(node.WithMembers(
+                SyntaxFactory.List(node.Members.Where(m => m is BaseTypeDeclarationSyntax or DelegateDeclarationSyntax)))); 
     }
 
     private static bool IsBuildOutput(string path)

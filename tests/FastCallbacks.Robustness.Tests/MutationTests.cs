@@ -18,7 +18,21 @@ public class MutationTests
 
     private static readonly TimeSpan PerRunTimeout = TimeSpan.FromSeconds(EnvInt("FASTCALLBACKS_MUTATION_TIMEOUT_S", 30));
 
-    public static ImmutableArray<DiagnosticAnalyzer> Analyzers => [];
+    /// <summary>Every analyzer of src/Analyzers (found by reflection, so new ones are covered as they are added).</summary>
+    public static ImmutableArray<DiagnosticAnalyzer> Analyzers { get; } =
+    [
+        .. typeof(FastCallbacks.Analyzers.DiagnosticDescriptors).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttributes(typeof(DiagnosticAnalyzerAttribute), false).Length > 0)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!),
+    ];
+
+    [Test]
+    public void All_analyzers_are_run()
+    {
+        TestContext.Out.WriteLine(string.Join(", ", Analyzers.Select(a => a.GetType().Name)));
+        Assert.That(Analyzers.Select(a => a.GetType().Name), Is.SupersetOf(new[] { "CancelExceptionAnalyzer", "HandlerAnalyzer", "LearnerStateWriteAnalyzer" }));
+    }
 
     [Test]
     public void Corpus_is_the_repositorys_callback_sources()
@@ -29,6 +43,9 @@ public class MutationTests
         Assert.That(paths, Does.Contain("src/Runtime/Callbacks/TrainEvalCallback.cs"));
         Assert.That(paths.Count(p => p.StartsWith("tests/", StringComparison.Ordinal)), Is.GreaterThan(5));
         Assert.That(paths, Has.None.Contains("/obj/").And.None.Contains("/bin/"));
+        var tests = Corpus.Files.Where(f => f.RelativePath.StartsWith("tests/", StringComparison.Ordinal)).ToArray();
+        Assert.That(tests.Select(f => f.Text), Has.All.Contains("[On("), "each test file keeps its callbacks");
+        Assert.That(tests.Select(f => f.Text), Has.None.Contains("[Test]").And.None.Contains("[TestCaseSource("), "and only them");
     }
 
     [Test]

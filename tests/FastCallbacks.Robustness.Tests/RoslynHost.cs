@@ -37,7 +37,8 @@ public sealed record RunReport(
 /// <summary>
 /// Runs <see cref="CallbackGenerator"/> and the FastCallbacks analyzers over a compilation of one file, as an IDE
 /// does while the file is being typed: one generator driver is kept and re-run on each new version (its
-/// incremental caches see every edit), and the analyzers run on the compilation with the generated code.
+/// incremental caches see every edit), and the analyzers run on the file within the compilation with the
+/// generated code (they have no compilation-end actions, so the document's analysis reaches all their code).
 /// </summary>
 public sealed class RoslynHost
 {
@@ -136,8 +137,13 @@ public sealed class RoslynHost
                 onAnalyzerException: (e, analyzer, _) => { lock (analyzerExceptions) analyzerExceptions.Add($"{analyzer.GetType().Name}: {e}"); },
                 concurrentAnalysis: false,
                 logAnalyzerExecutionTime: false);
+            // As an IDE analyzes the open document: the mutated file, bound in the compilation with the generated code.
             var withAnalyzers = output.WithAnalyzers(_analyzers, options);
-            analyzerDiagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync(ct).GetAwaiter().GetResult();
+            analyzerDiagnostics =
+            [
+                .. withAnalyzers.GetAnalyzerSyntaxDiagnosticsAsync(tree, ct).GetAwaiter().GetResult(),
+                .. withAnalyzers.GetAnalyzerSemanticDiagnosticsAsync(output.GetSemanticModel(tree), null, ct).GetAwaiter().GetResult(),
+            ];
         }
         return (new RunReport(false, null, result.Exception, driverDiagnostics, analyzerExceptions, analyzerDiagnostics,
             generated.Length, withErrors, TimeSpan.Zero), driver);
