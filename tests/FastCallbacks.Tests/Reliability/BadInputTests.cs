@@ -47,7 +47,7 @@ public partial class BadInputTests
     private static (Learner Learn, TraceCallback Trace, State Before) Fresh(DataLoaders? dls = null)
     {
         var trace = new TraceCallback();
-        var learn = new Learner(dls ?? Tiny.Dls(), TestData.LinearModel(), TestData.Mse, lr: 0.05, cbs: [trace]) { Logger = null };
+        var learn = Tiny.Learner([trace], dls: dls);
         trace.Trace.Clear();
         return (learn, trace, State.Of(learn));
     }

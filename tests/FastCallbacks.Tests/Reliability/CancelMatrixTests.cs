@@ -77,9 +77,16 @@ public partial class CancelMatrixTests
         FitsAgainLikeNew(learn, trace);
     }
 
-    /// <summary>The learner fits with fastai's normal trace, trains (gradients on, weights move, losses finite).</summary>
+    /// <summary>
+    /// The logger is the user's again, and the learner fits with fastai's normal trace and trains (gradients on,
+    /// weights move, losses finite), drawing a live display again, which Spectre allows only once the last one
+    /// was closed.
+    /// </summary>
     internal static void FitsAgainLikeNew(Learner learn, TraceCallback trace)
     {
+        Tiny.AssertLoggerGivenBack(learn);
+        var rows = (List<EpochLog>)learn.Logger!.Target!;
+        rows.Clear();
         trace.Trace.Clear();
         var before = Tiny.Weights(learn);
         learn.Fit(Tiny.Shape.Epochs);
@@ -88,5 +95,8 @@ public partial class CancelMatrixTests
         Assert.That(Tiny.Weights(learn), Is.Not.EqualTo(before), "the next fit trains");
         Assert.That(learn.Recorder!.Values, Has.Count.EqualTo(Tiny.Shape.Epochs));
         Assert.That(learn.Recorder.Values.SelectMany(v => v), Is.All.Not.Null.And.All.Matches<double?>(v => double.IsFinite(v!.Value)));
+        Assert.That(learn.Cb<ProgressCallback>()!.IsLive, Is.True, "the previous fit's live display was closed");
+        Assert.That(rows, Has.Count.EqualTo(Tiny.Shape.Epochs), "the user's logger gets the rows");
+        Tiny.AssertLoggerGivenBack(learn);
     }
 }

@@ -1,3 +1,5 @@
+using Spectre.Console.Testing;
+
 namespace FastCallbacks.Tests.Reliability;
 
 /// <summary>Throws <c>make()</c> the first time it sees <c>target</c>; handles all 24 events, after_create included.</summary>
@@ -49,12 +51,24 @@ public static class Tiny
         return dir;
     }
 
-    /// <summary>A learner on 12 samples: 2 training batches of 4, 1 validation batch of 4; quiet logger.</summary>
-    public static Learner Learner(IEnumerable<Callback>? cbs = null, double lr = 0.05)
+    /// <summary>
+    /// A learner on 12 samples: 2 training batches of 4, 1 validation batch of 4. Its progress display draws live on
+    /// an interactive test console and its logger is the user's list, so the tests see both being given back.
+    /// </summary>
+    public static Learner Learner(IEnumerable<Callback>? cbs = null, double lr = 0.05, DataLoaders? dls = null)
     {
-        var learn = new Learner(Dls(), TestData.LinearModel(), TestData.Mse, lr: lr, cbs: cbs) { Logger = null };
+        var learn = new Learner(dls ?? Dls(), TestData.LinearModel(), TestData.Mse, lr: lr, cbs: [.. DefaultCbs(), .. cbs ?? []], defaultCbs: false);
+        learn.Logger = new List<EpochLog>().Add;
         return learn;
     }
+
+    /// <summary>The default callbacks, with the progress display on an interactive console (live bars).</summary>
+    public static Callback[] DefaultCbs() =>
+        [new TrainEvalCallback(), new Recorder(), new ProgressCallback(new TestConsole().Interactive().SupportsAnsi(true).EmitAnsiSequences())];
+
+    /// <summary>The user's logger (a list's Add) is the learner's logger, not the progress display's hook.</summary>
+    public static void AssertLoggerGivenBack(Learner learn) =>
+        Assert.That(learn.Logger?.Target, Is.InstanceOf<List<EpochLog>>(), "the user's logger is given back");
 
     public static readonly (Signal Signal, Type Type, Func<Exception> Make)[] Cancels =
     [
