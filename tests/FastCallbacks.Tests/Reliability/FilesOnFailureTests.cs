@@ -2,7 +2,8 @@ namespace FastCallbacks.Tests.Reliability;
 
 /// <summary>
 /// A handler fails in the second epoch (at each event of an epoch, and at after_fit): what callbacks wrote before
-/// is complete and readable. Checkpoints (SaveModelCallback, every epoch) load and hold the weights of their epoch.
+/// is complete and readable. Checkpoints (SaveModelCallback, every epoch) load and hold the weights of their epoch;
+/// the CSV log (CsvLogger) has its header and one complete row per finished epoch.
 /// </summary>
 public partial class FilesOnFailureTests
 {
@@ -44,8 +45,10 @@ public partial class FilesOnFailureTests
         try
         {
             var weights = new EpochWeights();
-            using var learn = new Learner(Tiny.Dls(), TestData.LinearModel(), TestData.Mse, lr: 0.05, cbs: [weights], path: dir)
-                { Logger = null, MessageWriter = null };
+            var csv = new CsvLogger("history.csv");
+            using var learn = Tiny.Learner([weights, csv]);
+            learn.Path = dir;
+            learn.MessageWriter = null;
             var save = new SaveModelCallback(everyEpoch: 1);
 
             var ex = Assert.Throws<CallbackException>(() => learn.Fit(3, cbs: [save, new FailInSecondEpoch(at)]))!;
@@ -65,6 +68,46 @@ public partial class FilesOnFailureTests
                 Assert.That(Tiny.Weights(reader), Is.EqualTo(weights.AtEpochEnd[i]), $"model_{i} holds epoch {i}'s weights");
             }
             Assert.That(learn.Cbs, Does.Not.Contain(save));
+
+            // The CSV: the header, then one complete row per finished epoch, readable while nothing holds it open.
+            var lines = File.ReadAllLines(System.IO.Path.Combine(dir, "history.csv"));
+            Assert.That(lines[0], Is.EqualTo("epoch,train_loss,valid_loss,time"));
+            Assert.That(lines.Skip(1), Has.Exactly(epochsSaved).Matches<string>(l => l.Split(',').Length == 4));
+            var rows = csv.Read();
+            Assert.That(rows.Select(r => r["epoch"]), Is.EqualTo(Enumerable.Range(0, epochsSaved).Select(i => i.ToString())));
+            Assert.That(rows.Select(r => double.Parse(r["valid_loss"], System.Globalization.CultureInfo.InvariantCulture)), Is.All.Positive);
+            using (File.Open(System.IO.Path.Combine(dir, "history.csv"), FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
+
+/// <summary>ProgressCallback and CsvLogger both replace the logger during a fit; after it, ended well or not, it is the user's again.</summary>
+public partial class LoggerRestoreTests
+{
+    [TestCase(false, TestName = "Logger_is_the_users_again_after_a_fit_with_progress_and_csv")]
+    [TestCase(true, TestName = "Logger_is_the_users_again_after_a_failed_fit_with_progress_and_csv")]
+    public void Logger_is_the_users_again(bool fail)
+    {
+        var dir = Tiny.TempDir();
+        try
+        {
+            using var learn = Tiny.Learner([new CsvLogger(System.IO.Path.Combine(dir, "history.csv"))]);
+            var rows = (List<EpochLog>)learn.Logger!.Target!;
+            Callback[] cbs = fail ? [new RaiseOnce(Event.AfterEpoch, () => new InvalidOperationException("boom"))] : [];
+            if (fail) Assert.Throws<CallbackException>(() => learn.Fit(2, cbs: cbs));
+            else learn.Fit(2);
+            Assert.That(learn.Logger, Is.EqualTo((Action<EpochLog>)rows.Add), "the very delegate the user set");
+
+            // And the chain is rebuilt cleanly by the next fits: each row reaches the user once.
+            rows.Clear();
+            learn.Fit(2);
+            learn.Fit(1, cbs: [new CsvLogger(System.IO.Path.Combine(dir, "other.csv"))]);
+            Assert.That(rows.Select(r => r.Epoch), Is.EqualTo(new[] { 0, 1, 0 }));
+            Assert.That(learn.Logger, Is.EqualTo((Action<EpochLog>)rows.Add));
         }
         finally
         {
