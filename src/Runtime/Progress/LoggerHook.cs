@@ -3,8 +3,10 @@ namespace FastCallbacks;
 /// <summary>
 /// Replaces <see cref="Learner.Logger"/> for the length of a fit, as fastai's ProgressCallback and CSVLogger do
 /// (<c>old_logger, learn.logger = learn.logger, self._write</c>), but safe when several hooks are removed in the
-/// same order they were installed: a hook that cannot restore the logger because another one was installed on top
-/// of it stays in the chain as a pass-through to what it replaced, and is unwrapped the next time it is installed.
+/// same order they were installed: a hook removed while another one is installed on top of it takes itself out of
+/// the chain below that one, so once every hook is removed the learner's logger is again the one the user set.
+/// A hook that cannot find itself in the chain (someone replaced the logger meanwhile) stays a pass-through to
+/// what it replaced, and is unwrapped the next time it is installed.
 /// </summary>
 internal sealed class LoggerHook
 {
@@ -45,7 +47,10 @@ internal sealed class LoggerHook
         _active = true;
     }
 
-    /// <summary>Restores the replaced logger when this hook is still the learner's logger; otherwise becomes a pass-through.</summary>
+    /// <summary>
+    /// Restores the replaced logger when this hook is still the learner's logger; under other hooks, splices itself
+    /// out of their chain; otherwise becomes a pass-through.
+    /// </summary>
     public void Remove()
     {
         if (_learn is not { } learn) return;
@@ -55,6 +60,15 @@ internal sealed class LoggerHook
         {
             learn.Logger = _previous;
             _previous = null;
+            return;
+        }
+        for (var above = learn.Logger?.Target as LoggerHook; above is not null; above = above._previous?.Target as LoggerHook)
+        {
+            if (above._previous != Entry) continue;
+            above._previous = _previous;
+            above._chain = above._chainTo(above._previous);
+            _previous = null;
+            return;
         }
     }
 

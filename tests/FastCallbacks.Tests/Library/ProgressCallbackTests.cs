@@ -194,7 +194,8 @@ public class ProgressCallbackTests
             Assert.That(File.ReadAllLines(csv), Has.Length.EqualTo(3), "csv: header and two rows");
             Assert.That(rows, Has.Count.EqualTo(2), "CsvLogger -> progress table -> the user's logger");
 
-            // Progress (installed first) was removed first, so it stays as a pass-through: rows reach the user's logger.
+            // Progress (installed first) was removed first and took itself out of the chain: the logger is the user's.
+            Assert.That(learn.Logger, Is.EqualTo((Action<EpochLog>)rows.Add));
             learn.Logger!(new EpochLog(["epoch", "time"], 9, [], TimeSpan.Zero));
             Assert.That(rows, Has.Count.EqualTo(3));
 
