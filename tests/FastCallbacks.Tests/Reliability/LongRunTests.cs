@@ -61,12 +61,15 @@ public partial class LongRunTests
             var outsidePerEpoch = r.Zip(r.Skip(1), (a, b) => b.CreatedOutside - a.CreatedOutside).ToArray();
             Assert.That(outsidePerEpoch, Is.All.EqualTo(outsidePerEpoch[0]), "tensors made outside batch scopes: the same number every epoch");
             Assert.That(outsidePerEpoch[0], Is.LessThan(TrainBatches / 10), "and not one per batch");
-            // The recorder legitimately keeps two doubles per training batch (losses, lrs): with list doubling at
-            // most 64 KB over epochs 1-4 here, about 11 bytes a batch. Anything kept per batch (the smallest
-            // object is 24 bytes) would exceed 24 bytes a batch.
-            var bytesPerBatch = (r[^1].Managed - r[1].Managed) / (double)((r.Count - 2) * (TrainBatches + ValidBatches));
-            TestContext.Out.WriteLine($"managed heap growth after the first epoch: {bytesPerBatch:F1} bytes a batch");
-            Assert.That(bytesPerBatch, Is.LessThan(24));
+            // A leak grows the heap every epoch, by at least 24 bytes (the smallest object) for each of the 2,000
+            // batches. The recorder legitimately keeps two doubles per training batch, in lists whose capacity doubles
+            // in epochs 1 and 2 only; anything else (a one-off buffer of the runtime) does not recur. So the smallest
+            // growth of an epoch after the first must be far below 48 KB, and the average stays small.
+            var growth = r.Zip(r.Skip(1), (a, b) => b.Managed - a.Managed).ToArray();
+            var bytesPerBatch = (r[^1].Managed - r[0].Managed) / (double)((r.Count - 1) * (TrainBatches + ValidBatches));
+            TestContext.Out.WriteLine($"managed heap growth per epoch after the first: smallest {growth.Min()} bytes; on average {bytesPerBatch:F1} bytes a batch");
+            Assert.That(growth.Min(), Is.LessThan(8 * 1024));
+            Assert.That(bytesPerBatch, Is.LessThan(64));
         }
     }
 }
