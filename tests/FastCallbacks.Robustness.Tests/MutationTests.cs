@@ -16,7 +16,7 @@ public class MutationTests
     private static int EnvInt(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out var v) ? v : fallback;
 
-    private static readonly TimeSpan PerRunTimeout = TimeSpan.FromSeconds(EnvInt("FASTCALLBACKS_MUTATION_TIMEOUT_S", 30));
+    private static readonly TimeSpan PerRunTimeout = TimeSpan.FromSeconds(EnvInt("FASTCALLBACKS_MUTATION_TIMEOUT_S", 60));
 
     /// <summary>Every analyzer of src/Analyzers (found by reflection, so new ones are covered as they are added).</summary>
     public static ImmutableArray<DiagnosticAnalyzer> Analyzers { get; } =
