@@ -50,6 +50,7 @@ public partial class Learner
         {
             _cancellation = default;
             Volatile.Write(ref _fitting, 0);
+            RaiseFitEnded();
         }
     }
 
