@@ -13,6 +13,7 @@ public partial class Learner
     private readonly Stages _stages;
     private int _fitting;
     private CancellationToken _cancellation;
+    private int _startEpoch;
 
     /// <summary>
     /// Trains for <paramref name="nEpoch"/> epochs. Dispatches fastai's events in fastai's order; see
@@ -53,8 +54,6 @@ public partial class Learner
             RaiseFitEnded();
         }
     }
-
-    private int _startEpoch;
 
     private void DoFit()
     {
