@@ -29,6 +29,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/fcb-consumer.XXXXXX")"
 packages_root="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 cleanup() {
   rm -rf "$work" "$packages_root/fastcallbacks/$version"
+  rmdir "$packages_root/fastcallbacks" 2>/dev/null || true
 }
 trap cleanup EXIT
 
