@@ -69,6 +69,8 @@ deps="$(grep -o '<dependency id="[^"]*"' <<<"$nuspec" | sort -u | sed 's/<depend
 grep -qi 'libtorch\|TorchSharp-cpu\|TorchSharp-cuda' <<<"$deps" && fail "package depends on a libtorch backend: $deps"
 grep -q 'TorchSharp' <<<"$deps" || fail "package does not depend on TorchSharp: $deps"
 grep -q '<repository type="git"' <<<"$nuspec" || fail "nuspec has no repository metadata"
+echo "consumer: package contents:"
+grep -v -E '^(_rels/|package/|\[Content_Types\])' <<<"$contents" | sed 's/^/consumer:   /'
 pass "package layout: lib/net8.0, lib/net10.0, analyzers/dotnet/cs (3 dlls), build/, buildTransitive/, README, LICENSE; dependencies: $deps"
 
 # ---- 2. A fresh console project using the package ----
