@@ -115,6 +115,11 @@ public partial class Learner
         Iter = i;
         Xb = b.Xb;
         Yb = b.Yb;
+        // The previous batch's tensors were freed with its dispose scope: until this batch computes its own,
+        // there are none (a batch cancelled before its forward pass or loss has no Pred or Loss in AfterBatch).
+        Pred = null;
+        LossGrad = null;
+        Loss = null;
         WithEvents<CancelBatchException>(_stages.DoOneBatch, Event.BeforeBatch, Event.AfterCancelBatch, Event.AfterBatch);
     }
 
