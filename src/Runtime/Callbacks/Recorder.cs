@@ -6,11 +6,16 @@ namespace FastCallbacks;
 /// fastai's <c>Recorder</c> (a default callback, order 50): the smoothed training loss after every batch, the
 /// learning rates, and one row per epoch of losses and metrics, sent to <see cref="Learner.Logger"/>.
 /// </summary>
+/// <remarks>
+/// During <see cref="Learner.GetPreds"/>, <see cref="Learner.Validate"/> and <see cref="Learner.Predict"/>
+/// (<see cref="Learner.IsInferenceRun"/>) it keeps the last fit's history as it is: it computes the validation
+/// loss and metrics of the run (what <see cref="Learner.Validate"/> returns) but clears, appends and logs nothing.
+/// </remarks>
 /// <param name="addTime">Add the epoch's duration to the log.</param>
 /// <param name="trainMetrics">Also compute the metrics on the training set.</param>
 /// <param name="validMetrics">Compute the validation loss and the metrics on the validation set.</param>
 /// <param name="beta">Smoothing of the training loss.</param>
-public sealed partial class Recorder(bool addTime = true, bool trainMetrics = false, bool validMetrics = true, double beta = 0.98) : Callback
+public sealed partial class Recorder(bool addTime = true, bool trainMetrics = false, bool validMetrics = true, double beta = 0.98) : Callback, IRemovedOnFetch
 {
     private readonly List<double> _lrs = [];
     private readonly List<int> _iters = [];
@@ -45,6 +50,11 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
     public IReadOnlyList<double> Lrs => _lrs;
     /// <summary>The number of training batches done at the end of each epoch (cumulative).</summary>
     public IReadOnlyList<int> Iters => _iters;
+    /// <summary>The columns of the last inference run: valid_loss and the metric names (empty without validation metrics).</summary>
+    internal IReadOnlyList<string> InferenceNames { get; private set; } = [];
+    /// <summary>The row of the last inference run (<see cref="Learner.Validate"/>'s values), or null before one.</summary>
+    internal IReadOnlyList<double?>? InferenceRecord { get; private set; }
+
     /// <summary>Set when the current epoch's training phase was cancelled.</summary>
     public bool CancelTrain { get; private set; }
     /// <summary>Set when the current epoch's validation phase was cancelled.</summary>
@@ -54,6 +64,14 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
     private void BeforeFit()
     {
         var learn = Attached;
+        if (learn.IsInferenceRun)
+        {
+            // GetPreds/Validate: compute this run's validation values, keep the fit's history and columns.
+            _validMets = ValidMetrics ? [_loss, .. learn.Metrics] : [];
+            InferenceNames = ValidMetrics ? ["valid_loss", .. learn.Metrics.Select(m => m.Name)] : [];
+            InferenceRecord = null;
+            return;
+        }
         _lrs.Clear();
         _iters.Clear();
         _losses.Clear();
@@ -128,6 +146,11 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
     {
         var learn = Attached;
         var row = _log.ToArray();
+        if (learn.IsInferenceRun)
+        {
+            InferenceRecord = row;
+            return;
+        }
         learn.FinalRecord = row;
         _values.Add(row);
         learn.Logger?.Invoke(new EpochLog(_metricNames, learn.Epoch, row, AddTime ? _timer.Elapsed : null));

@@ -2,8 +2,9 @@ namespace FastCallbacks;
 
 /// <summary>
 /// Dispatch order: a stable sort by <see cref="Callback.Order"/> (ties keep insertion order, as fastai's
-/// <c>sorted(key=order)</c>), then <see cref="Callback.RunBefore"/>/<see cref="Callback.RunAfter"/> constraints on
-/// top: a topological sort that, among the callbacks free to go next, always picks the earliest by Order.
+/// <c>sorted(key=order)</c>), then <see cref="Callback.RunBefore"/>/<see cref="Callback.RunAfter"/> on top: walking
+/// that list, each callback is placed after the callbacks it must follow, which are pulled forward just ahead of
+/// it. A callback with no constraints keeps its place relative to the others.
 /// </summary>
 internal static class CallbackOrder
 {
@@ -13,45 +14,39 @@ internal static class CallbackOrder
         var n = byOrder.Length;
         if (!byOrder.Any(cb => cb.RunBefore.Count > 0 || cb.RunAfter.Count > 0)) return byOrder;
 
-        // mustPrecede[a] lists the callbacks that a has to come before.
-        var mustPrecede = new List<int>[n];
-        var pending = new int[n];
-        for (var a = 0; a < n; a++) mustPrecede[a] = [];
-        for (var a = 0; a < n; a++)
+        // predecessors[b] lists, in Order, the callbacks that must run before b.
+        var predecessors = new List<int>[n];
+        for (var b = 0; b < n; b++)
         {
-            for (var b = 0; b < n; b++)
+            predecessors[b] = [];
+            for (var a = 0; a < n; a++)
             {
-                if (a == b) continue;
-                var aBeforeB = byOrder[a].RunBefore.Any(t => t.IsInstanceOfType(byOrder[b]))
-                    || byOrder[b].RunAfter.Any(t => t.IsInstanceOfType(byOrder[a]));
-                if (aBeforeB)
-                {
-                    mustPrecede[a].Add(b);
-                    pending[b]++;
-                }
+                if (a != b && (byOrder[a].RunBefore.Any(t => t.IsInstanceOfType(byOrder[b]))
+                    || byOrder[b].RunAfter.Any(t => t.IsInstanceOfType(byOrder[a]))))
+                    predecessors[b].Add(a);
             }
         }
 
-        var result = new Callback[n];
-        var placed = new bool[n];
-        for (var k = 0; k < n; k++)
+        var result = new List<Callback>(n);
+        var state = new byte[n]; // 0 unvisited, 1 on the current path, 2 placed
+        var path = new Stack<int>();
+        for (var c = 0; c < n; c++) Place(c);
+        return [.. result];
+
+        void Place(int c)
         {
-            var next = -1;
-            for (var c = 0; c < n && next < 0; c++)
-                if (!placed[c] && pending[c] == 0) next = c;
-            if (next < 0) throw CycleError(byOrder, placed);
-            placed[next] = true;
-            result[k] = byOrder[next];
-            foreach (var b in mustPrecede[next]) pending[b]--;
+            if (state[c] == 2) return;
+            if (state[c] == 1) throw CycleError(path.Reverse().SkipWhile(i => i != c).Select(i => byOrder[i]));
+            state[c] = 1;
+            path.Push(c);
+            foreach (var p in predecessors[c]) Place(p);
+            path.Pop();
+            state[c] = 2;
+            result.Add(byOrder[c]);
         }
-        return result;
     }
 
-    private static InvalidOperationException CycleError(Callback[] cbs, bool[] placed)
-    {
-        var stuck = cbs.Where((_, i) => !placed[i]).Select(cb => $"`{cb}`");
-        return new InvalidOperationException(
-            $"The RunBefore/RunAfter declarations of {string.Join(", ", stuck)} form a cycle, so no order satisfies them all. " +
-            "Remove one of the declarations (or express the order with Order).");
-    }
+    private static InvalidOperationException CycleError(IEnumerable<Callback> cycle) => new(
+        $"The RunBefore/RunAfter declarations of {string.Join(", ", cycle.Select(cb => $"`{cb}`"))} form a cycle, so no order satisfies them all. " +
+        "Remove one of the declarations (or express the order with Order).");
 }

@@ -12,7 +12,7 @@ using Microsoft.Build.Utilities;
 namespace FastCallbacks.Build
 {
     /// <summary>MSBuild task: weakens a version requirement in the build output's copies of a native library.</summary>
-    public sealed class WeakenElfVersionRequirement : Task
+    public sealed class WeakenElfVersionRequirement : Microsoft.Build.Utilities.Task
     {
         /// <summary>The native libraries to patch (copies in the build output).</summary>
         [Required] public ITaskItem[] Files { get; set; } = Array.Empty<ITaskItem>();

@@ -1,7 +1,7 @@
 namespace FastCallbacks.Tests.Core;
 
 /// <summary>Dispatching an event allocates nothing, and the generated code uses no reflection.</summary>
-public class AllocationTests
+public partial class AllocationTests
 {
     public sealed partial class Counter : Callback
     {

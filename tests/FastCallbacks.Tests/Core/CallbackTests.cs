@@ -1,6 +1,6 @@
 namespace FastCallbacks.Tests.Core;
 
-public class CallbackTests
+public partial class CallbackTests
 {
     public sealed partial class TstCallback : Callback { [On(Event.BeforeFit)] private void F() { } }
     public sealed partial class ComplicatedNameCallback : Callback { [On(Event.BeforeFit)] private void F() { } }

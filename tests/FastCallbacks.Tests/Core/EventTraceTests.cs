@@ -1,7 +1,7 @@
 namespace FastCallbacks.Tests.Core;
 
 /// <summary>The loop dispatches fastai's events in fastai's order.</summary>
-public class EventTraceTests
+public partial class EventTraceTests
 {
     internal static readonly string[] TrainBatch =
         ["before_batch", "after_pred", "after_loss", "before_backward", "after_backward", "before_step", "after_step", "after_batch"];

@@ -1,6 +1,6 @@
 namespace FastCallbacks.Tests.Core;
 
-public class FailingHandlerTests
+public partial class FailingHandlerTests
 {
     public sealed partial class TstCallback : Callback
     {

@@ -21,7 +21,7 @@ public sealed partial class TypedCallback : Callback<MyLearner>
     }
 }
 
-public class ForwardingTests
+public partial class ForwardingTests
 {
     [Test]
     public void Typed_callback_reads_the_typed_learner_and_declared_members_shadow()

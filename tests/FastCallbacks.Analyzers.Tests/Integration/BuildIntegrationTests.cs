@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using FastCallbacks.Analyzers.Tests.Infrastructure;
+using NUnit.Framework;
+
+namespace FastCallbacks.Analyzers.Tests.Integration;
+
+/// <summary>
+/// Builds a small consumer project with <c>dotnet build</c>, the analyzer DLL passed as an <c>&lt;Analyzer&gt;</c>,
+/// and reads FCB0001 from the build output with its file and line, as a user sees it.
+/// </summary>
+[Category("Integration")]
+public class BuildIntegrationTests
+{
+    private const string Callbacks = """
+        using FastCallbacks;
+
+        namespace Consumer;
+
+        public partial class LrBumper : Callback
+        {
+            private double Lr;
+
+            [On(Event.BeforeBatch)]
+            void Bump()
+            {
+                Lr = 0.5;
+            }
+        }
+        """;
+
+    private string _dir = "";
+
+    [SetUp]
+    public void CreateProject()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "fcb-integration-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+        var analyzer = typeof(HandlerAnalyzer).Assembly.Location;
+        File.WriteAllText(Path.Combine(_dir, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>disable</ImplicitUsings>
+                <NoWarn>CS0108;CS0414;CS0169</NoWarn>
+              </PropertyGroup>
+              <ItemGroup>
+                <Analyzer Include="{analyzer}" />
+              </ItemGroup>
+            </Project>
+            """);
+        // No package is needed: no package source, so restore never goes to the network.
+        File.WriteAllText(Path.Combine(_dir, "nuget.config"), """
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration><packageSources><clear /></packageSources></configuration>
+            """);
+        File.WriteAllText(Path.Combine(_dir, "FastCallbacksContract.cs"), Contract.Source);
+        File.WriteAllText(Path.Combine(_dir, "Callbacks.cs"), Callbacks);
+    }
+
+    [TearDown]
+    public void DeleteProject()
+    {
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { }
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task DotnetBuildReportsFCB0001WithFileAndLine(CancellationToken ct)
+    {
+        var (exitCode, output) = await RunDotnetBuildAsync(ct);
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        var expectedLine = Callbacks.Split('\n').ToList().FindIndex(l => l.Contains("Lr = 0.5;")) + 1;
+        var match = Regex.Match(output, @"Callbacks\.cs\((?<line>\d+),(?<col>\d+)\): warning FCB0001: 'LrBumper' declares its own 'Lr'[^\r\n]*'Learn\.Lr'");
+        Assert.That(match.Success, Is.True, "FCB0001 not found in the build output:\n" + output);
+        Assert.That(int.Parse(match.Groups["line"].Value), Is.EqualTo(expectedLine));
+        Assert.That(int.Parse(match.Groups["col"].Value), Is.EqualTo(9));
+    }
+
+    private async Task<(int ExitCode, string Output)> RunDotnetBuildAsync(CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = _dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // Hermetic: ignore the repository's Directory.*.props; leave no build servers behind.
+        foreach (var arg in new[]
+                 {
+                     "build", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false",
+                     "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false",
+                     "-p:ImportDirectoryPackagesProps=false", "-clp:NoSummary",
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
