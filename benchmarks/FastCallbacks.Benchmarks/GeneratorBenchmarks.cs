@@ -21,6 +21,9 @@ public class GeneratorBenchmarks
     public const string Category = "Generator";
     public const int Classes = 1000;
 
+    /// <summary>The smoke run (in process) checks the same pipeline on fewer classes, to stay quick.</summary>
+    private static int ClassCount => Program.IsSmoke ? 100 : Classes;
+
     private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.CSharp12);
     private static readonly CSharpCompilationOptions Options = new(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable);
 
@@ -36,7 +39,7 @@ public class GeneratorBenchmarks
     {
         _unrelated = Parse(Unrelated(1), "Unrelated.cs");
         _unrelatedEdited = Parse(Unrelated(2), "Unrelated.cs");
-        _trees = [.. Enumerable.Range(0, Classes).Select(i => Parse(CallbackSource(i), $"Cb{i:D4}.cs")), _unrelated];
+        _trees = [.. Enumerable.Range(0, ClassCount).Select(i => Parse(CallbackSource(i), $"Cb{i:D4}.cs")), _unrelated];
         _references =
         [
             .. Basic.Reference.Assemblies.Net100.References.All,
@@ -93,8 +96,8 @@ public class GeneratorBenchmarks
     {
         var first = NewDriver(track: true).RunGeneratorsAndUpdateCompilation(_compilation, out var output, out _);
         var result = first.GetRunResult();
-        if (result.Diagnostics.Length > 0 || result.GeneratedTrees.Length != Classes)
-            throw new InvalidOperationException($"Generator: {result.GeneratedTrees.Length} files for {Classes} classes, diagnostics: {string.Join("; ", result.Diagnostics)}.");
+        if (result.Diagnostics.Length > 0 || result.GeneratedTrees.Length != ClassCount)
+            throw new InvalidOperationException($"Generator: {result.GeneratedTrees.Length} files for {ClassCount} classes, diagnostics: {string.Join("; ", result.Diagnostics)}.");
         // Binding every generated file takes seconds; twenty of them show the code compiles.
         var errors = output.SyntaxTrees.Skip(_trees.Length).Take(20)
             .SelectMany(t => output.GetSemanticModel(t).GetDiagnostics())

@@ -12,15 +12,20 @@ namespace FastCallbacks.Benchmarks;
 /// Runs the benchmarks (BenchmarkDotNet's command line: --filter '*', --job, --disasm, --artifacts, ...), or:
 /// <list type="bullet">
 /// <item><c>--smoke</c>: every benchmark once, in process (about half a minute with the build); exits 1 on any failure. CI runs it.</item>
+/// <item><c>--interleaved [rounds]</c>: the dispatch-anatomy variants timed round-robin, for a busy machine (see <see cref="Interleaved"/>).</item>
 /// <item><c>--report docs/benchmarks.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE]</c>: writes the doc from the
 /// exported results of one or more runs.</item>
 /// </list>
 /// </summary>
 public static class Program
 {
+    /// <summary>True in the smoke run, whose benchmarks run in this process.</summary>
+    public static bool IsSmoke { get; private set; }
+
     public static int Main(string[] args)
     {
         if (args.Contains("--report")) return Report.Write(args);
+        if (args.Contains("--interleaved")) return Interleaved.Run(args);
         if (args.Contains("--smoke")) return Smoke(args.Where(a => a != "--smoke").ToArray());
 
         IConfig config = DefaultConfig.Instance.AddExporter(JsonExporter.Full);
@@ -41,6 +46,7 @@ public static class Program
     /// <summary>Every benchmark once, in process, into artifacts/benchmarks/smoke; non-zero when any failed or none ran.</summary>
     private static int Smoke(string[] args)
     {
+        IsSmoke = true;
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddExporter(JsonExporter.Full)
             .AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance))
