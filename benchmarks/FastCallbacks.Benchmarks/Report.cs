@@ -5,10 +5,11 @@ using System.Text.Json;
 namespace FastCallbacks.Benchmarks;
 
 /// <summary>
-/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE]</c>: writes docs/benchmarks.md from
-/// the results BenchmarkDotNet exported (results/*-report-full.json and *-report-github.md under each run's
-/// artifacts folder), the CHECK lines of its logs, the fresh-process cold-start lines (benchmarks/coldstart.sh)
-/// and the trim check (benchmarks/trimcheck.sh). Nothing in the doc is typed by hand: rerun to refresh it.
+/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE]</c>: writes
+/// docs/benchmarks.md from the results BenchmarkDotNet exported (results/*-report-full.json and
+/// *-report-github.md under each run's artifacts folder), the CHECK lines of its logs, the fresh-process
+/// cold-start lines (benchmarks/coldstart.sh), the trim check (benchmarks/trimcheck.sh) and the output of
+/// <c>--interleaved</c>. Nothing in the doc is typed by hand: rerun to refresh it.
 /// </summary>
 internal static class Report
 {
@@ -26,6 +27,7 @@ internal static class Report
         var runs = runDirs.Select(Run.Load).ToList();
         var coldStart = Value(args, "--coldstart") is { } cs && File.Exists(cs) ? ColdStartLine.Load(cs) : [];
         var trim = Value(args, "--trim") is { } tf && File.Exists(tf) ? File.ReadAllLines(tf) : null;
+        var interleaved = Value(args, "--anatomy") is { } af && File.Exists(af) ? File.ReadAllLines(af) : null;
 
         var doc = new StringBuilder();
         doc.AppendLine("# Benchmarks");
@@ -37,6 +39,7 @@ internal static class Report
         Commands(doc);
         Summary(doc, runs, coldStart, trim);
         PerCall(doc, runs);
+        Anatomy(doc, runs, interleaved);
         ColdStartSection(doc, coldStart);
         TrimSection(doc, trim);
         Checks(doc, runs);
@@ -82,8 +85,10 @@ internal static class Report
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --filter '*' --artifacts artifacts/benchmarks/run2");
         doc.AppendLine("bash benchmarks/coldstart.sh artifacts/benchmarks/coldstart.tsv   # fresh processes, JIT and ReadyToRun");
         doc.AppendLine("bash benchmarks/trimcheck.sh artifacts/benchmarks/trim.txt       # dotnet publish -p:PublishTrimmed=true");
+        doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --interleaved 40 > artifacts/benchmarks/interleaved.txt");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --report docs/benchmarks.md \\");
-        doc.AppendLine("  --runs artifacts/benchmarks/run1 artifacts/benchmarks/run2 --coldstart artifacts/benchmarks/coldstart.tsv --trim artifacts/benchmarks/trim.txt");
+        doc.AppendLine("  --runs artifacts/benchmarks/run1 artifacts/benchmarks/run2 --coldstart artifacts/benchmarks/coldstart.tsv \\");
+        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt");
         doc.AppendLine("```");
         doc.AppendLine();
         doc.AppendLine("Smoke (CI, `.ci/extra`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
@@ -158,16 +163,22 @@ internal static class Report
             AppendRow(doc, row.Target, row.Required, values.Select(v => Format(v, row.Unit)), Spread(values), Verdict(values, row.Meets));
         }
 
-        // Fresh processes and the trim check are measured once, outside BenchmarkDotNet.
+        // Fresh processes and the trim check are measured once, outside BenchmarkDotNet. The verdict uses the thread's
+        // CPU time, which leaves out time spent waiting for a core on the shared machine; the wall clock is shown too.
         foreach (var build in new[] { "jit", "r2r" })
         {
-            var gen = ColdStartLine.Median(coldStart, build, "generated");
-            var refl = ColdStartLine.Median(coldStart, build, "reflection");
-            double? ratio = gen is { } g && refl is { } f && g > 0 ? f / g : null;
             var label = build == "jit" ? "normal JIT" : "ReadyToRun";
             var n = coldStart.Count(l => l.Build == build && l.Mode == "generated");
-            AppendRunless(doc, runs.Count, $"Cold start, fresh process ({label}, median of {n}): reflection / generated, first call", "> 1",
-                Format(ratio, "x"), ratio is { } v ? (v > 1 ? "met" : "missed") : "not measured");
+            double? Ratio2(Func<ColdStartLine, double> pick)
+            {
+                var gen = ColdStartLine.Median(coldStart, build, "generated", pick);
+                var refl = ColdStartLine.Median(coldStart, build, "reflection", pick);
+                return gen is { } g && refl is { } f && g > 0 ? f / g : null;
+            }
+            var cpu = Ratio2(l => l.FirstCpuUs);
+            var wall = Ratio2(l => l.FirstUs);
+            AppendRunless(doc, runs.Count, $"Cold start, fresh process ({label}, median of {n}): reflection / generated, first call, CPU time (wall clock)", "> 1",
+                $"{Format(cpu, "x")} ({Format(wall, "x")})", cpu is { } v ? (v > 1 ? "met" : "**missed**") : "not measured");
         }
         var trimCount = trim?.FirstOrDefault(l => l.StartsWith("fastcallbacks_warnings:", StringComparison.Ordinal))?.Split(':')[1].Trim();
         AppendRunless(doc, runs.Count, "Trim warnings from FastCallbacks' own code (publish -p:PublishTrimmed=true)", "0",
@@ -254,6 +265,44 @@ internal static class Report
         doc.AppendLine();
     }
 
+    private static void Anatomy(StringBuilder doc, List<Run> runs, string[]? interleaved)
+    {
+        var steps = new (string Method, string Label)[]
+        {
+            ("HandWrittenVirtual", "1. Hand-written virtual loop"),
+            ("GeneratedSwitch", "2. + generated `Dispatch(event)` switch"),
+            ("RunFlag", "3. + `Run` flag"),
+            ("TryCatchIndex", "4. + try/catch naming the callback by index (the learner's loop)"),
+            ("TryCatchField", "4'. + try/catch, index kept in an int field instead"),
+            ("LearnerInvoke", "5. `Learner.Invoke` (+ table lookup, AfterFit test)"),
+        };
+        doc.AppendLine("## Where Learner.Invoke's time goes");
+        doc.AppendLine();
+        doc.AppendLine("`DispatchAnatomyBenchmarks`: the same callbacks dispatched by loops that add one piece of the learner's loop at a time. "
+            + "ns per dispatch (N=1: the fixed cost per event; N=100: per callback ×100), each run separated by a slash.");
+        doc.AppendLine();
+        doc.AppendLine("| Step | N=1, ns | N=100, ns | N=100, ratio to step 1 |");
+        doc.AppendLine("|---|---:|---:|---:|");
+        foreach (var (method, label) in steps)
+        {
+            string Cell(int n) => string.Join(" / ", runs.Select(r => r.Mean("DispatchAnatomyBenchmarks", method, n) is { } m ? m.ToString("F2", Inv) : "n/a"));
+            var ratio = string.Join(" / ", runs.Select(r => r.Mean("DispatchAnatomyBenchmarks", method, 100) is { } m && r.Mean("DispatchAnatomyBenchmarks", "HandWrittenVirtual", 100) is { } b && b > 0
+                ? (m / b).ToString("F2", Inv) : "n/a"));
+            doc.AppendLine($"| {label} | {Cell(1)} | {Cell(100)} | {ratio} |");
+        }
+        doc.AppendLine();
+        if (interleaved is not null)
+        {
+            doc.AppendLine("The same steps timed round-robin on the thread's CPU clock (`--interleaved`), which a busy machine disturbs less than "
+                + "BenchmarkDotNet's one-benchmark-after-another order:");
+            doc.AppendLine();
+            doc.AppendLine("```");
+            foreach (var line in interleaved) doc.AppendLine(line);
+            doc.AppendLine("```");
+            doc.AppendLine();
+        }
+    }
+
     private static void ColdStartSection(StringBuilder doc, List<ColdStartLine> lines)
     {
         doc.AppendLine("## Cold start in a fresh process");
@@ -265,19 +314,21 @@ internal static class Report
             return;
         }
         doc.AppendLine("`benchmarks/FastCallbacks.ColdStart`, one process per line of `coldstart.tsv`: load TorchSharp and FastCallbacks and make a tiny model "
-            + "(not timed), then time with a Stopwatch the first registration of the 50 callback classes plus one dispatch, and a second one. "
+            + "(not timed), then time the first registration of the 50 callback classes plus one dispatch, and a second one, with a Stopwatch (wall) "
+            + "and with the thread's CPU clock (JIT and type loading run on the calling thread, so both count them; the CPU clock leaves out waiting for a core). "
             + "`jit`: `dotnet build -c Release`; `r2r`: `dotnet publish -p:PublishReadyToRun=true` (app, FastCallbacks and TorchSharp precompiled).");
         doc.AppendLine();
-        doc.AppendLine("| Build | Mode | Processes | First call, median (min–max) µs | Second call, median µs |");
-        doc.AppendLine("|---|---|---:|---:|---:|");
+        doc.AppendLine("| Build | Mode | Processes | First call, CPU µs: median (min–max) | First call, wall µs: median (min–max) | Second call, CPU µs: median |");
+        doc.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var build in new[] { "jit", "r2r" })
         {
             foreach (var mode in new[] { "generated", "reflection" })
             {
                 var sel = lines.Where(l => l.Build == build && l.Mode == mode).ToList();
                 if (sel.Count == 0) continue;
-                var first = sel.Select(l => l.FirstUs).ToList();
-                doc.AppendLine($"| {build} | {mode} | {sel.Count} | {Median(first):F0} ({first.Min():F0}–{first.Max():F0}) | {Median(sel.Select(l => l.SecondUs).ToList()):F0} |");
+                var cpu = sel.Select(l => l.FirstCpuUs).ToList();
+                var wall = sel.Select(l => l.FirstUs).ToList();
+                doc.AppendLine($"| {build} | {mode} | {sel.Count} | {Median(cpu):F0} ({cpu.Min():F0}–{cpu.Max():F0}) | {Median(wall):F0} ({wall.Min():F0}–{wall.Max():F0}) | {Median(sel.Select(l => l.SecondCpuUs).ToList()):F0} |");
             }
         }
         doc.AppendLine();
@@ -328,6 +379,8 @@ internal static class Report
             + "delegates*: `MethodInfo.CreateDelegate` once, then `handlers[i]()`. *Cached MethodInfo.Invoke*: `methods[i].Invoke(cb, null)`. *Reflection by name*: "
             + "`cb.GetType().GetMethod(\"BeforeBatch\")?.Invoke(cb, null)` on every call, as fastai's `getattr`. *Mixed*: the same N handlers plus N callbacks "
             + "(interleaved) that do not handle the event.");
+        doc.AppendLine("- **Anatomy** (`DispatchAnatomyBenchmarks`): the hand-written loop, then the generated `Dispatch` switch through the internal `DispatchUnchecked`, "
+            + "the `Run` flag, the try/catch that names the failing callback, and the full `Learner.Invoke`; not a target, it shows what each piece costs.");
         doc.AppendLine("- **Cold start** (`ColdStartBenchmarks`): 50 distinct callback classes (`benchmarks/Shared`), new instances each time; *generated*: `new Learner(..., cbs)` "
             + "(AddCbs builds the dispatch tables once) and one `Invoke`; *reflection*: `GetMethods` + `GetCustomAttributes<OnAttribute>` + `CreateDelegate` into per-event arrays, and one dispatch.");
         doc.AppendLine($"- **Fit** (`FitBenchmarks`): an MLP {FitBenchmarks.Features}→{FitBenchmarks.Hidden}→{FitBenchmarks.Hidden}→{FitBenchmarks.Classes} (ReLU), "
@@ -397,8 +450,9 @@ internal static class Report
             var results = Path.Combine(dir, "results");
             if (!Directory.Exists(results)) throw new DirectoryNotFoundException($"No BenchmarkDotNet results in {results}.");
             var run = new Run { Dir = dir, Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)) };
-            var order = new[] { "DispatchBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "GeneratorBenchmarks" };
-            foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.FindIndex(order, o => f.Contains(o, StringComparison.Ordinal)) is var i && i < 0 ? 99 : i))
+            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "GeneratorBenchmarks" };
+            static string TypeOf(string json) => Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
+            foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.IndexOf(order, TypeOf(f)) is var i && i < 0 ? 99 : i))
             {
                 using var d = JsonDocument.Parse(File.ReadAllText(json));
                 run.Host = new Host(d.RootElement.GetProperty("HostEnvironmentInfo").Clone());
@@ -413,7 +467,7 @@ internal static class Report
                         b.GetProperty("Statistics").GetProperty("Mean").GetDouble(), alloc));
                 }
                 var md = json.Replace("-report-full.json", "-report-github.md", StringComparison.Ordinal);
-                var type = Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
+                var type = TypeOf(json);
                 if (File.Exists(md)) run.Tables.Add((type, System.Net.WebUtility.HtmlDecode(File.ReadAllText(md))));
                 var date = File.GetLastWriteTimeUtc(json).ToString("yyyy-MM-dd HH:mm 'UTC'", Inv);
                 if (string.CompareOrdinal(date, run.Date) > 0) run.Date = date;
@@ -440,18 +494,20 @@ internal static class Report
         public string Int(string name) => Str(name);
     }
 
-    /// <summary>One fresh process of benchmarks/coldstart.sh: build, mode, first µs, second µs, calls.</summary>
-    private sealed record ColdStartLine(string Build, string Mode, double FirstUs, double SecondUs)
+    /// <summary>One fresh process of benchmarks/coldstart.sh: build, mode, first µs, second µs, calls, first CPU µs, second CPU µs.</summary>
+    private sealed record ColdStartLine(string Build, string Mode, double FirstUs, double SecondUs, double FirstCpuUs, double SecondCpuUs)
     {
         public static List<ColdStartLine> Load(string path) => File.ReadLines(path)
             .Select(l => l.Split('\t'))
-            .Where(p => p.Length >= 4 && double.TryParse(p[2], NumberStyles.Float, Inv, out _))
-            .Select(p => new ColdStartLine(p[0], p[1], double.Parse(p[2], Inv), double.Parse(p[3], Inv)))
+            .Where(p => p.Length >= 7 && double.TryParse(p[2], NumberStyles.Float, Inv, out _))
+            .Select(p => new ColdStartLine(p[0], p[1], D(p[2]), D(p[3]), D(p[5]), D(p[6])))
             .ToList();
 
-        public static double? Median(List<ColdStartLine> lines, string build, string mode)
+        private static double D(string s) => double.Parse(s, Inv);
+
+        public static double? Median(List<ColdStartLine> lines, string build, string mode, Func<ColdStartLine, double> pick)
         {
-            var xs = lines.Where(l => l.Build == build && l.Mode == mode).Select(l => l.FirstUs).ToList();
+            var xs = lines.Where(l => l.Build == build && l.Mode == mode).Select(pick).ToList();
             return xs.Count == 0 ? null : Report.Median(xs);
         }
     }
