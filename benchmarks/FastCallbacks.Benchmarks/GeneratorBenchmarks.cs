@@ -48,6 +48,8 @@ public class GeneratorBenchmarks
         ];
         _compilation = NewCompilation();
         _ranOnce = NewDriver(track: false).RunGenerators(_compilation);
+        _attributeFloor = Floor(new AttributeFloor());
+        _classFloor = Floor(new ClassFloor());
         Check();
     }
 
@@ -57,6 +59,48 @@ public class GeneratorBenchmarks
     [Benchmark(Description = "Generator, cached re-run after an unrelated edit"), BenchmarkCategory(Category)]
     public int CachedRerun() =>
         _ranOnce.RunGenerators(_compilation.ReplaceSyntaxTree(_unrelated, _unrelatedEdited)).GetRunResult().GeneratedTrees.Length;
+
+    // Floors: what Roslyn itself costs on the same re-run, with generators that do nothing but select the same
+    // nodes. They tell the generator's own work from the cost of its two syntax providers.
+
+    [Benchmark(Description = "Floor: ForAttributeWithMetadataName([On]) alone, cached re-run"), BenchmarkCategory(Category)]
+    public int AttributeFloorRerun() =>
+        _attributeFloor.RunGenerators(_compilation.ReplaceSyntaxTree(_unrelated, _unrelatedEdited)).GetRunResult().Results.Length;
+
+    [Benchmark(Description = "Floor: CreateSyntaxProvider(partial classes with a base list) + GetDeclaredSymbol alone, cached re-run"), BenchmarkCategory(Category)]
+    public int ClassFloorRerun() =>
+        _classFloor.RunGenerators(_compilation.ReplaceSyntaxTree(_unrelated, _unrelatedEdited)).GetRunResult().Results.Length;
+
+    private GeneratorDriver _attributeFloor = null!;
+    private GeneratorDriver _classFloor = null!;
+
+    private GeneratorDriver Floor(IIncrementalGenerator generator) =>
+        CSharpGeneratorDriver.Create([generator.AsSourceGenerator()], parseOptions: ParseOptions).RunGenerators(_compilation);
+
+    /// <summary>The generator's first provider with a transform that only names the method.</summary>
+    private sealed class AttributeFloor : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var names = context.SyntaxProvider.ForAttributeWithMetadataName("FastCallbacks.OnAttribute",
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
+                static (ctx, _) => ctx.TargetSymbol.Name);
+            context.RegisterSourceOutput(names.Collect(), static (_, _) => { });
+        }
+    }
+
+    /// <summary>The generator's second provider (partial classes with a base list) with a transform that only binds the class.</summary>
+    private sealed class ClassFloor : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var names = context.SyntaxProvider.CreateSyntaxProvider(
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax { BaseList: not null } c
+                    && c.Modifiers.Any(SyntaxKind.PartialKeyword),
+                static (ctx, ct) => ctx.SemanticModel.GetDeclaredSymbol(ctx.Node, ct)?.Name);
+            context.RegisterSourceOutput(names.Collect(), static (_, _) => { });
+        }
+    }
 
     private CSharpCompilation NewCompilation() => CSharpCompilation.Create("Callbacks", _trees, _references, Options);
 

@@ -37,7 +37,7 @@ internal static class Report
         doc.AppendLine();
         Machine(doc, runs[0]);
         Commands(doc);
-        Summary(doc, runs, coldStart, trim);
+        Summary(doc, runs, coldStart, trim, interleaved);
         PerCall(doc, runs);
         Anatomy(doc, runs, interleaved);
         ColdStartSection(doc, coldStart);
@@ -105,7 +105,7 @@ internal static class Report
 
     private sealed record Row(string Target, string Required, string Unit, Func<Run, double?> Measure, Func<double, bool> Meets);
 
-    private static void Summary(StringBuilder doc, List<Run> runs, List<ColdStartLine> coldStart, string[]? trim)
+    private static void Summary(StringBuilder doc, List<Run> runs, List<ColdStartLine> coldStart, string[]? trim, string[]? interleaved)
     {
         var rows = new List<Row>();
         const string D = "DispatchBenchmarks";
@@ -143,6 +143,10 @@ internal static class Report
         const string G = "GeneratorBenchmarks";
         rows.Add(new("Generator: first run on 1,000 callback classes", "< 1,000 ms", "ms", r => r.Mean(G, "FirstRun") / 1e6, v => v < 1000));
         rows.Add(new("Generator: cached re-run after an unrelated edit", "< 50 ms", "ms", r => r.Mean(G, "CachedRerun") / 1e6, v => v < 50));
+        rows.Add(new("Roslyn floor of that re-run: ForAttributeWithMetadataName([On]) with an empty transform", "(information)", "ms",
+            r => r.Mean(G, "AttributeFloorRerun") / 1e6, _ => true));
+        rows.Add(new("Roslyn floor of that re-run: CreateSyntaxProvider(partial classes with a base list) + GetDeclaredSymbol", "(information)", "ms",
+            r => r.Mean(G, "ClassFloorRerun") / 1e6, _ => true));
 
         doc.AppendLine("## Summary");
         doc.AppendLine();
@@ -160,7 +164,8 @@ internal static class Report
         foreach (var row in rows)
         {
             var values = runs.Select(row.Measure).ToList();
-            AppendRow(doc, row.Target, row.Required, values.Select(v => Format(v, row.Unit)), Spread(values), Verdict(values, row.Meets));
+            var verdict = row.Required == "(information)" ? "" : Verdict(values, row.Meets);
+            AppendRow(doc, row.Target, row.Required, values.Select(v => Format(v, row.Unit)), Spread(values), verdict);
         }
 
         // Fresh processes and the trim check are measured once, outside BenchmarkDotNet. The verdict uses the thread's
@@ -180,6 +185,37 @@ internal static class Report
             AppendRunless(doc, runs.Count, $"Cold start, fresh process ({label}, median of {n}): reflection / generated, first call, CPU time (wall clock)", "> 1",
                 $"{Format(cpu, "x")} ({Format(wall, "x")})", cpu is { } v ? (v > 1 ? "met" : "**missed**") : "not measured");
         }
+        // The fit overhead is a few percent of a batch that varies by more than that between BenchmarkDotNet's
+        // iterations on a shared machine; the interleaved CPU-clock timing resolves it.
+        double? FromInterleaved(string variant, string pattern) =>
+            interleaved?.Where(l => l.Contains(variant, StringComparison.Ordinal))
+                .Select(l => System.Text.RegularExpressions.Regex.Match(l, pattern))
+                .Where(m => m.Success).Select(m => (double?)double.Parse(m.Groups[1].Value, Inv)).FirstOrDefault();
+        // Learner.Invoke against the hand-written loop, per N, from the same interleaved timing (fastest rounds).
+        var invokeRatios = new Dictionary<int, double>();
+        var currentN = 0;
+        foreach (var line in interleaved ?? [])
+        {
+            var header = System.Text.RegularExpressions.Regex.Match(line, @"^N=(\d+) ");
+            if (header.Success) currentN = int.Parse(header.Groups[1].Value, Inv);
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"5\. Learner\.Invoke .*min ratio\s+(-?[0-9.]+)");
+            if (m.Success) invokeRatios[currentN] = double.Parse(m.Groups[1].Value, Inv);
+        }
+        foreach (var n in Ns)
+        {
+            double? r = invokeRatios.TryGetValue(n, out var v) ? v : null;
+            AppendRunless(doc, runs.Count, $"Generated (Learner.Invoke) / hand-written virtual loop, interleaved CPU clock (fastest rounds), N={n}", "≤ 1.25",
+                Format(r, "x"), r is { } x ? (x <= 1.25 ? "met" : "**missed**") : "not measured");
+        }
+        var fitRatio = FromInterleaved("Learner.Fit, default callbacks", @"ratio of medians\s+([0-9.]+)");
+        var noOps = FromInterleaved("10 no-op callbacks add", @"add\s+(-?[0-9.]+) %");
+        var minimal = FromInterleaved("Learner.Fit, recorder/progress removed", @"ratio of medians\s+([0-9.]+)");
+        AppendRunless(doc, runs.Count, "Fit per batch, interleaved CPU clock (medians): default learner / hand-written loop", "≤ 1.03",
+            Format(fitRatio, "x"), fitRatio is { } fr ? (fr <= 1.03 ? "met" : "**missed**") : "not measured");
+        AppendRunless(doc, runs.Count, "Fit per batch, interleaved CPU clock (medians): 10 extra no-op callbacks, added time / hand-written loop", "< 1 %",
+            Format(noOps, "%"), noOps is { } no ? (no < 1 ? "met" : "**missed**") : "not measured");
+        AppendRunless(doc, runs.Count, "Fit per batch, interleaved CPU clock (medians): recorder/progress removed / hand-written loop", "(information)",
+            Format(minimal, "x"), minimal is null ? "not measured" : "");
         var trimCount = trim?.FirstOrDefault(l => l.StartsWith("fastcallbacks_warnings:", StringComparison.Ordinal))?.Split(':')[1].Trim();
         AppendRunless(doc, runs.Count, "Trim warnings from FastCallbacks' own code (publish -p:PublishTrimmed=true)", "0",
             trimCount ?? "n/a", trimCount is null ? "not measured" : trimCount == "0" ? "met" : "missed");
@@ -225,7 +261,7 @@ internal static class Report
         { } x when unit == "B" => $"{x:F0} B",
         { } x when unit == "%" => $"{x.ToString("F2", Inv)} %",
         { } x when unit == "ms" => $"{x.ToString(x < 10 ? "F2" : "F0", Inv)} ms",
-        { } x => $"{x.ToString(x >= 100 ? "N0" : "F2", Inv)}x",
+        { } x => $"{x.ToString(x >= 100 ? "N0" : x < 1.5 ? "F3" : "F2", Inv)}x",
     };
 
     // ---------------------------------------------------------------------------------------------------------
@@ -293,8 +329,8 @@ internal static class Report
         doc.AppendLine();
         if (interleaved is not null)
         {
-            doc.AppendLine("The same steps timed round-robin on the thread's CPU clock (`--interleaved`), which a busy machine disturbs less than "
-                + "BenchmarkDotNet's one-benchmark-after-another order:");
+            doc.AppendLine("The same steps, then the fit variants and the learner's and recorder's extra per-batch work, timed round-robin on the "
+                + "thread's CPU clock (`--interleaved`), which a busy machine disturbs less than BenchmarkDotNet's one-benchmark-after-another order:");
             doc.AppendLine();
             doc.AppendLine("```");
             foreach (var line in interleaved) doc.AppendLine(line);
@@ -388,7 +424,8 @@ internal static class Report
             + "No validation set (the validate phase runs with zero batches). The hand-written loop does forward, loss, backward, step, zero_grad in one dispose scope per batch "
             + "over the same data loader. The learner's logger is off (no console output).");
         doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): {GeneratorBenchmarks.Classes} partial callback classes, one file each, three handlers each. *First run*: new "
-            + "compilation, new `CSharpGeneratorDriver`. *Cached re-run*: the driver that ran, on the compilation with one unrelated method body edited.");
+            + "compilation, new `CSharpGeneratorDriver`. *Cached re-run*: the driver that ran, on the compilation with one unrelated method body edited. "
+            + "*Floors*: the same re-run with generators that only select the nodes the generator's two syntax providers select, to tell Roslyn's cost from the generator's.");
         doc.AppendLine();
     }
 
