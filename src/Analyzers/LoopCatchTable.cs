@@ -55,9 +55,12 @@ internal static class LoopCatchTable
         [CancelKind.Train] = (Set(BatchEvents.Concat(new[] { LoopEvent.BeforeTrain }).ToArray()),
             "BeforeTrain and the batch events (BeforeBatch through AfterBatch)"),
 
-        // Caught around the validation phase: BeforeValidate and every batch event.
-        [CancelKind.Valid] = (Set(BatchEvents.Concat(new[] { LoopEvent.BeforeValidate }).ToArray()),
-            "BeforeValidate and the batch events (BeforeBatch through AfterBatch)"),
+        // Caught around the validation phase: BeforeValidate and the batch events that happen while validating
+        // (backward and step events only happen while training, where nothing catches CancelValid).
+        [CancelKind.Valid] = (Set(
+            LoopEvent.BeforeValidate, LoopEvent.BeforeBatch, LoopEvent.AfterPred, LoopEvent.AfterLoss,
+            LoopEvent.AfterCancelBatch, LoopEvent.AfterBatch),
+            "BeforeValidate and the validation batch events (BeforeBatch, AfterPred, AfterLoss, AfterCancelBatch, AfterBatch)"),
 
         // Caught around one epoch: BeforeEpoch and everything inside it, up to AfterValidate.
         [CancelKind.Epoch] = (Set(

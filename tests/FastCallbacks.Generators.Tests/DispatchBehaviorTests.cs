@@ -311,3 +311,29 @@ public class DispatchBehaviorTests
         Assert.That(run.Sources, Is.Empty);
     }
 }
+
+/// <summary>Generated code adds no warning for handlers the user marked obsolete.</summary>
+public class ObsoleteHandlerTests
+{
+    [Test]
+    public void Obsolete_handler_is_called_without_a_warning_in_generated_code()
+    {
+        var run = GeneratorHarness.Run("""
+            using System;
+            using FastCallbacks;
+            namespace Samples;
+            public partial class Legacy : Callback
+            {
+                [Obsolete("use the new one")]
+                [On(Event.BeforeFit)]
+                public void Old() { }
+
+                [Obsolete]
+                [On(Event.AfterFit)]
+                public void Older() { }
+            }
+            """);
+        Assert.That(run.Sources, Has.Count.EqualTo(1));
+        GeneratorHarness.AssertCompilesCleanly(run);
+    }
+}

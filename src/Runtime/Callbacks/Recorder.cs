@@ -120,7 +120,9 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
     private void AfterBatch()
     {
         var learn = Attached;
-        if (learn.Yb.Length == 0) return;
+        // No targets, or a batch cancelled before its loss: nothing to measure (fastai would count the previous
+        // batch's loss again; its tensor is freed here).
+        if (learn.Yb.Length == 0 || learn.Loss is null) return;
         foreach (var m in learn.Training ? _trainMets : _validMets) m.Accumulate(learn);
         if (!learn.Training) return;
         if (learn.Opt is { } opt) _lrs.Add(Hyperparameters.GetLr(opt));

@@ -15,12 +15,13 @@ public static class Defaults
     /// <summary>Writes each epoch's row to the console, as fastai's default <c>print</c> logger.</summary>
     public static Action<EpochLog> ConsoleLogger { get; } = static log => Console.WriteLine(log.ToString());
 
-    private static readonly List<Func<Callback>> Factories = [() => new TrainEvalCallback(), () => new Recorder()];
+    private static readonly List<Func<Callback>> Factories = [() => new TrainEvalCallback(), () => new Recorder(), () => new ProgressCallback()];
     private static readonly object Gate = new();
 
     /// <summary>
     /// The factories of the callbacks every learner created with <c>defaultCbs: true</c> gets, in order.
-    /// Starts with <see cref="TrainEvalCallback"/> and <see cref="Recorder"/>.
+    /// Starts with <see cref="TrainEvalCallback"/>, <see cref="Recorder"/> and <see cref="ProgressCallback"/>
+    /// (fastai's list once <c>fastai.callback.progress</c> is imported).
     /// </summary>
     public static IReadOnlyList<Func<Callback>> Callbacks
     {

@@ -18,29 +18,83 @@ public static class Hyperparameters
         foreach (var g in opt.ParamGroups) g.LearningRate = lr;
     }
 
-    /// <summary>The momentum (SGD, RMSprop) or beta1 (Adam-like), or null when the optimizer has neither.</summary>
-    public static double? GetMom(optim.Optimizer opt) => opt switch
+    /// <summary>
+    /// The momentum (SGD, RMSprop) or beta1 (Adam-like) of the last parameter group, or null when the optimizer
+    /// has neither.
+    /// </summary>
+    public static double? GetMom(optim.Optimizer opt) => opt.ParamGroups.LastOrDefault() switch
     {
         optim.IBetas b => b.Betas.Item1,
         optim.IMomentum m => m.Momentum,
-        _ => null,
+        _ => opt switch
+        {
+            optim.IBetas b => b.Betas.Item1,
+            optim.IMomentum m => m.Momentum,
+            _ => null,
+        },
     };
 
-    /// <summary>Sets the momentum (SGD, RMSprop) or beta1 (Adam-like); returns false when the optimizer has neither.</summary>
+    /// <summary>
+    /// Sets the momentum (SGD, RMSprop) or beta1 (Adam-like) of every parameter group, and the optimizer's
+    /// default for groups added later; returns false when the optimizer has neither.
+    /// </summary>
+    /// <remarks>
+    /// TorchSharp's optimizer-level <c>Betas</c>/<c>Momentum</c> setters change only the defaults, which
+    /// <c>step()</c> does not read; the parameter groups' values are the ones used.
+    /// </remarks>
     public static bool SetMom(optim.Optimizer opt, double mom)
     {
+        var found = false;
         switch (opt)
         {
-            case optim.IBetas b:
-                b.Betas = (mom, b.Betas.Item2);
-                return true;
-            case optim.IMomentum m:
-                m.Momentum = mom;
-                return true;
-            default:
-                return false;
+            case optim.IBetas b: b.Betas = (mom, b.Betas.Item2); found = true; break;
+            case optim.IMomentum m: m.Momentum = mom; found = true; break;
         }
+        foreach (var g in opt.ParamGroups)
+        {
+            switch (g)
+            {
+                case optim.IBetas gb: gb.Betas = (mom, gb.Betas.Item2); found = true; break;
+                case optim.IMomentum gm: gm.Momentum = mom; found = true; break;
+            }
+        }
+        return found;
     }
+
+    /// <summary>The beta2 of an Adam-like optimizer's last parameter group (fastai's <c>sqr_mom</c>), or null for other optimizers.</summary>
+    public static double? GetSqrMom(optim.Optimizer opt) => opt.ParamGroups.LastOrDefault() switch
+    {
+        optim.IBetas b => b.Betas.Item2,
+        _ => (opt as optim.IBetas)?.Betas.Item2,
+    };
+
+    /// <summary>Sets beta2 (fastai's <c>sqr_mom</c>) of every parameter group of an Adam-like optimizer; returns false for other optimizers.</summary>
+    public static bool SetSqrMom(optim.Optimizer opt, double sqrMom)
+    {
+        var found = false;
+        if (opt is optim.IBetas b)
+        {
+            b.Betas = (b.Betas.Item1, sqrMom);
+            found = true;
+        }
+        foreach (var g in opt.ParamGroups)
+        {
+            if (g is not optim.IBetas gb) continue;
+            gb.Betas = (gb.Betas.Item1, sqrMom);
+            found = true;
+        }
+        return found;
+    }
+
+    /// <summary>The weight decay of the last parameter group, or null when FastCallbacks does not know the optimizer's options.</summary>
+    public static double? GetWeightDecay(optim.Optimizer opt) => (opt.ParamGroups.LastOrDefault() as ParamGroup)?.Options switch
+    {
+        Adam.Options o => o.weight_decay,
+        AdamW.Options o => o.weight_decay,
+        SGD.Options o => o.weight_decay,
+        RMSProp.Options o => o.weight_decay,
+        _ => null,
+    };
 
     /// <summary>Sets weight decay on every parameter group of the optimizers that have one.</summary>
     /// <exception cref="NotSupportedException">The optimizer type has no weight decay setting FastCallbacks knows.</exception>

@@ -13,6 +13,7 @@ public partial class Learner
     private readonly Stages _stages;
     private int _fitting;
     private CancellationToken _cancellation;
+    private int _startEpoch;
 
     /// <summary>
     /// Trains for <paramref name="nEpoch"/> epochs. Dispatches fastai's events in fastai's order; see
@@ -50,10 +51,9 @@ public partial class Learner
         {
             _cancellation = default;
             Volatile.Write(ref _fitting, 0);
+            RaiseFitEnded();
         }
     }
-
-    private int _startEpoch;
 
     private void DoFit()
     {
@@ -106,6 +106,11 @@ public partial class Learner
         Iter = i;
         Xb = b.Xb;
         Yb = b.Yb;
+        // The previous batch's tensors were freed with its dispose scope: until this batch computes its own,
+        // there are none (a batch cancelled before its forward pass or loss has no Pred or Loss in AfterBatch).
+        Pred = null;
+        LossGrad = null;
+        Loss = null;
         WithEvents<CancelBatchException>(_stages.DoOneBatch, Event.BeforeBatch, Event.AfterCancelBatch, Event.AfterBatch);
     }
 

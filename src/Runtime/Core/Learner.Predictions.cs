@@ -146,7 +146,11 @@ public partial class Learner
                 "To predict during a fit, add a FetchPredsCallback.");
     }
 
-    private void ExitRun() => Volatile.Write(ref _fitting, 0);
+    private void ExitRun()
+    {
+        Volatile.Write(ref _fitting, 0);
+        RaiseFitEnded(); // the library's cleanup hooks, as at the end of Fit
+    }
 
     /// <summary>Runs the gathering and builds the result; <paramref name="gather"/> is disposed here.</summary>
     private Predictions GatherPredictions(DataLoader loader, GatherPredsCallback gather, IEnumerable<Callback>? cbs, bool inner,

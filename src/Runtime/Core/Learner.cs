@@ -116,11 +116,11 @@ public partial class Learner : IDisposable
     public Tensor? X => Xb.Length == 1 ? Xb[0] : null;
     /// <summary>fastai's <c>y</c>: the single target of the batch, or null when there are several or none.</summary>
     public Tensor? Y => Yb.Length == 1 ? Yb[0] : null;
-    /// <summary>The model's output for the current batch.</summary>
+    /// <summary>The model's output for the current batch (null until the forward pass of the batch).</summary>
     public Tensor? Pred { get; set; }
-    /// <summary>The loss of the current batch, attached to the graph; callbacks may replace it before backward.</summary>
+    /// <summary>The loss of the current batch, attached to the graph; callbacks may replace it before backward (null until the batch computes it).</summary>
     public Tensor? LossGrad { get; set; }
-    /// <summary>A detached copy of <see cref="LossGrad"/> taken before <see cref="Event.AfterLoss"/>, for logging.</summary>
+    /// <summary>A detached copy of <see cref="LossGrad"/> taken before <see cref="Event.AfterLoss"/>, for logging (null until the batch computes it).</summary>
     public Tensor? Loss { get; set; }
     /// <summary>Epochs in the current fit.</summary>
     public int NEpoch { get; set; }

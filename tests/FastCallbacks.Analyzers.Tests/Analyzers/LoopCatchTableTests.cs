@@ -31,7 +31,9 @@ public class LoopCatchTableTests
         yield return (CancelKind.Backward, new[] { LoopEvent.BeforeBackward });
         yield return (CancelKind.Batch, Range(LoopEvent.BeforeBatch, LoopEvent.AfterStep).ToArray());
         yield return (CancelKind.Train, Batch.Append(LoopEvent.BeforeTrain).ToArray());
-        yield return (CancelKind.Valid, Batch.Append(LoopEvent.BeforeValidate).ToArray());
+        // Backward and step events only happen while training, where nothing catches CancelValid.
+        yield return (CancelKind.Valid, new[] { LoopEvent.BeforeBatch, LoopEvent.AfterPred, LoopEvent.AfterLoss,
+            LoopEvent.AfterCancelBatch, LoopEvent.AfterBatch, LoopEvent.BeforeValidate });
         yield return (CancelKind.Epoch, Range(LoopEvent.BeforeEpoch, LoopEvent.AfterValidate).ToArray());
         yield return (CancelKind.Fit, Range(LoopEvent.BeforeFit, LoopEvent.AfterEpoch).ToArray());
     }

@@ -83,7 +83,7 @@ public partial class CallbackTests
             new Before<TrainEvalCallback>("before-traineval", log),
         ]);
         var names = learn.OrderedCbs().Select(c => c is Ordered ? "first" : c.GetType().Name).ToArray();
-        Assert.That(names, Is.EqualTo(new[] { "Before`1", "TrainEvalCallback", "first", "Recorder", "After`1" }));
+        Assert.That(names, Is.EqualTo(new[] { "Before`1", "TrainEvalCallback", "first", "Recorder", "After`1", "ProgressCallback" }));
     }
 
     public sealed partial class A : Callback

@@ -124,3 +124,27 @@ public partial class CancelTests
         Assert.That(trace.Trace, Is.EqualTo(expected));
     }
 }
+
+/// <summary>Batches cancelled before their loss, after the first: nothing of the previous batch is read.</summary>
+public partial class CancelledBatchStateTests
+{
+    [Test]
+    public void A_batch_cancelled_in_before_batch_has_no_loss_and_the_recorder_skips_it()
+    {
+        var seen = new List<(bool Training, bool HasPred, bool HasLoss)>();
+        var skipEveryOther = Callback.Create(
+            (Event.BeforeBatch, l => { if (l.Iter % 2 == 1) throw new CancelBatchException(); }),
+            (Event.AfterBatch, l => seen.Add((l.Training, l.Pred is not null, l.Loss is not null))));
+        using var learn = TestData.RegressionLearner([skipEveryOther], n: 64, batchSize: 8);
+        learn.Metrics = [Metrics.Mse()];
+
+        Assert.DoesNotThrow(() => learn.Fit(2));
+
+        // 48 training rows in 6 batches, 16 validation rows in 1 batch of 16, per epoch.
+        Assert.That(seen.Where(s => s.Training).Select(s => s.HasLoss), Is.EqualTo(new[] { true, false, true, false, true, false, true, false, true, false, true, false }));
+        Assert.That(seen.All(s => s.HasPred == s.HasLoss), Is.True);
+        var recorder = learn.Recorder!;
+        Assert.That(recorder.Losses, Has.Count.EqualTo(6), "the smoothed loss counts the 3 trained batches of each epoch");
+        Assert.That(recorder.Values.SelectMany(v => v), Is.All.Not.Null.And.All.Matches<double?>(v => double.IsFinite(v!.Value)));
+    }
+}

@@ -135,8 +135,8 @@ public partial class TrainingTests
         using var learn = TestData.RegressionLearner();
         var text = learn.ShowTrainingLoop();
         Assert.That(text, Does.Contain("Start Fit"));
-        Assert.That(text, Does.Contain(" - before_fit           : [TrainEvalCallback, Recorder]"));
-        Assert.That(text, Does.Contain(" - after_batch          : [TrainEvalCallback, Recorder]"));
+        Assert.That(text, Does.Contain(" - before_fit           : [TrainEvalCallback, Recorder, ProgressCallback]"));
+        Assert.That(text, Does.Contain(" - after_batch          : [TrainEvalCallback, Recorder, ProgressCallback]"));
         Assert.That(text, Does.Contain(" - before_step          : []"));
         Assert.That(text.Split('\n').First(l => l.Contains("before_batch")), Does.StartWith("         - before_batch"));
     }

@@ -1,0 +1,84 @@
+namespace FastCallbacks;
+
+/// <summary>
+/// fastai's schedule functions (<c>fastai.callback.schedule</c>): each factory returns a function of the position
+/// in training, <c>pos</c> from 0 to 1, to a hyper-parameter value. Pass them to <see cref="ParamScheduler"/>.
+/// </summary>
+/// <remarks>
+/// The formulas are fastai's. Everything is computed in double precision; fastai computes the position inside a
+/// <see cref="CombineScheds"/> segment from a float32 tensor, so its values can differ from these in about the
+/// seventh significant digit.
+/// </remarks>
+public static class Schedules
+{
+    /// <summary>Linear from <paramref name="start"/> to <paramref name="end"/>: <c>start + pos·(end − start)</c>.</summary>
+    public static Func<double, double> SchedLin(double start, double end) => pos => start + pos * (end - start);
+
+    /// <summary>Cosine from <paramref name="start"/> to <paramref name="end"/>: <c>start + (1 + cos(π·(1 − pos)))·(end − start)/2</c>.</summary>
+    public static Func<double, double> SchedCos(double start, double end) =>
+        pos => start + (1 + Math.Cos(Math.PI * (1 - pos))) * (end - start) / 2;
+
+    /// <summary>Constant <paramref name="start"/> (<paramref name="end"/> is ignored, as in fastai).</summary>
+    public static Func<double, double> SchedNo(double start, double end) => _ => start;
+
+    /// <summary>Exponential from <paramref name="start"/> to <paramref name="end"/>: <c>start·(end/start)^pos</c>.</summary>
+    public static Func<double, double> SchedExp(double start, double end) => pos => start * Math.Pow(end / start, pos);
+
+    /// <summary>Polynomial of degree <paramref name="power"/> from <paramref name="start"/> to <paramref name="end"/>: <c>start + (end − start)·pos^power</c>.</summary>
+    public static Func<double, double> SchedPoly(double start, double end, double power) =>
+        pos => start + (end - start) * Math.Pow(pos, power);
+
+    /// <summary>
+    /// fastai's <c>combine_scheds</c>: runs <c>scheds[i]</c> over the fraction <c>pcts[i]</c> of training, each
+    /// one seeing its own position from 0 to 1.
+    /// </summary>
+    /// <param name="pcts">Fractions of training, one per schedule, non-negative, adding up to 1.</param>
+    /// <param name="scheds">The schedules, in order.</param>
+    /// <remarks>
+    /// Positions past the last boundary stay in the last schedule (so <c>pos = 1</c> gives its end value). A
+    /// position that falls on a segment of width 0 gives that segment's start value (fastai gives NaN there).
+    /// </remarks>
+    /// <exception cref="ArgumentException">The lists differ in length or are empty, a fraction is negative, or they do not add up to 1.</exception>
+    public static Func<double, double> CombineScheds(IReadOnlyList<double> pcts, IReadOnlyList<Func<double, double>> scheds)
+    {
+        ArgumentNullException.ThrowIfNull(pcts);
+        ArgumentNullException.ThrowIfNull(scheds);
+        if (pcts.Count == 0 || pcts.Count != scheds.Count)
+            throw new ArgumentException($"CombineScheds needs one fraction per schedule; got {pcts.Count} fractions and {scheds.Count} schedules.", nameof(pcts));
+        if (pcts.Any(p => p < 0 || double.IsNaN(p)))
+            throw new ArgumentException($"CombineScheds: every fraction must be ≥ 0; got [{string.Join(", ", pcts)}].", nameof(pcts));
+        var sum = pcts.Sum();
+        if (Math.Abs(sum - 1) > 1e-9)
+            throw new ArgumentException($"CombineScheds: the fractions must add up to 1 (they cover the whole training); [{string.Join(", ", pcts)}] adds up to {sum}.", nameof(pcts));
+        for (var i = 0; i < scheds.Count; i++)
+            if (scheds[i] is null) throw new ArgumentException($"CombineScheds: schedule number {i} is null.", nameof(scheds));
+
+        // Cumulative boundaries [0, p0, p0+p1, ..., 1].
+        var bounds = new double[pcts.Count + 1];
+        for (var i = 0; i < pcts.Count; i++) bounds[i + 1] = bounds[i] + pcts[i];
+        var fs = scheds.ToArray();
+        var last = fs.Length - 1;
+        return pos =>
+        {
+            // The last boundary the position has reached, but never past the last schedule.
+            var idx = 0;
+            for (var i = 1; i <= last; i++)
+                if (pos >= bounds[i]) idx = i;
+            var width = bounds[idx + 1] - bounds[idx];
+            var actual = width == 0 ? 0 : (pos - bounds[idx]) / width;
+            return fs[idx](actual);
+        };
+    }
+
+    /// <summary>
+    /// fastai's <c>combined_cos</c>: cosine from <paramref name="start"/> to <paramref name="middle"/> over the first
+    /// <paramref name="pct"/> of training, then cosine from <paramref name="middle"/> to <paramref name="end"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pct"/> is not between 0 and 1.</exception>
+    public static Func<double, double> CombinedCos(double pct, double start, double middle, double end)
+    {
+        if (!(pct >= 0 && pct <= 1))
+            throw new ArgumentOutOfRangeException(nameof(pct), pct, "CombinedCos: pct (the fraction of training spent going from start to middle) must be between 0 and 1.");
+        return CombineScheds([pct, 1 - pct], [SchedCos(start, middle), SchedCos(middle, end)]);
+    }
+}
