@@ -33,6 +33,7 @@ public class FitBenchmarks
     private Learner _default = null!;
     private Learner _extra = null!;
     private Learner _minimal = null!;
+    private Learner _noProgress = null!;
 
     [GlobalSetup]
     public void GlobalSetup()
@@ -66,13 +67,15 @@ public class FitBenchmarks
         _default = DefaultLearner();
         _extra = ExtraLearner();
         _minimal = MinimalLearner();
+        _noProgress = DefaultLearner();
+        _noProgress.RemoveCbs(_noProgress.Cbs.Where(cb => cb is ProgressCallback).ToList());
     }
 
     [GlobalCleanup]
     public void GlobalCleanup()
     {
         _hand.Dispose();
-        foreach (var learn in new[] { _default, _extra, _minimal })
+        foreach (var learn in new[] { _default, _extra, _minimal, _noProgress })
         {
             learn.Dispose();
             learn.Model.Dispose();
@@ -93,6 +96,9 @@ public class FitBenchmarks
 
     [Benchmark(OperationsPerInvoke = Batches, Description = "Learner.Fit, recorder/progress removed"), BenchmarkCategory(Category)]
     public void FitMinimal() => _minimal.Fit(1);
+
+    [Benchmark(OperationsPerInvoke = Batches, Description = "Learner.Fit, default minus the progress display"), BenchmarkCategory(Category)]
+    public void FitNoProgress() => _noProgress.Fit(1);
 
     /// <summary>The same data every time: no validation set (the validate phase runs with zero batches), no shuffle.</summary>
     private DataLoaders Dls()

@@ -69,6 +69,7 @@ internal static class Interleaved
             ("Learner.Fit, default callbacks", f.FitDefault),
             ("Learner.Fit, default + 10 no-op callbacks", f.FitTenNoOps),
             ("Learner.Fit, recorder/progress removed", f.FitMinimal),
+            ("Learner.Fit, default minus the progress display", f.FitNoProgress),
         };
         foreach (var v in variants) Time(v.Op, 3);
         var times = variants.Select(_ => new List<double>()).ToArray();

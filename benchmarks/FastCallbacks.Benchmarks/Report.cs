@@ -91,7 +91,7 @@ internal static class Report
         doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt");
         doc.AppendLine("```");
         doc.AppendLine();
-        doc.AppendLine("Smoke (CI, `.ci/extra`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
+        doc.AppendLine("Smoke (CI, `.ci/bench-smoke` from `.ci/run`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
         doc.AppendLine();
         doc.AppendLine("```sh");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --smoke");
@@ -139,6 +139,8 @@ internal static class Report
             r => r.Mean(F, "FitTenNoOps") is { } e && r.Mean(F, "FitDefault") is { } d && r.Mean(F, "HandWritten") is { } h ? 100 * (e - d) / h : null, v => v < 1));
         rows.Add(new("Fit per batch: recorder/progress removed / hand-written loop", "(information)", "x",
             r => Ratio(r.Mean(F, "FitMinimal"), r.Mean(F, "HandWritten")), _ => true));
+        rows.Add(new("Fit per batch: default minus the progress display / hand-written loop", "(information)", "x",
+            r => Ratio(r.Mean(F, "FitNoProgress"), r.Mean(F, "HandWritten")), _ => true));
 
         const string G = "GeneratorBenchmarks";
         rows.Add(new("Generator: first run on 1,000 callback classes", "< 1,000 ms", "ms", r => r.Mean(G, "FirstRun") / 1e6, v => v < 1000));
@@ -216,6 +218,9 @@ internal static class Report
             Format(noOps, "%"), noOps is { } no ? (no < 1 ? "met" : "**missed**") : "not measured");
         AppendRunless(doc, runs.Count, "Fit per batch, interleaved CPU clock (medians): recorder/progress removed / hand-written loop", "(information)",
             Format(minimal, "x"), minimal is null ? "not measured" : "");
+        var noProgress = FromInterleaved("Learner.Fit, default minus the progress display", @"ratio of medians\s+([0-9.]+)");
+        AppendRunless(doc, runs.Count, "Fit per batch, interleaved CPU clock (medians): default minus the progress display / hand-written loop", "(information)",
+            Format(noProgress, "x"), noProgress is null ? "not measured" : "");
         var trimCount = trim?.FirstOrDefault(l => l.StartsWith("fastcallbacks_warnings:", StringComparison.Ordinal))?.Split(':')[1].Trim();
         AppendRunless(doc, runs.Count, "Trim warnings from FastCallbacks' own code (publish -p:PublishTrimmed=true)", "0",
             trimCount ?? "n/a", trimCount is null ? "not measured" : trimCount == "0" ? "met" : "missed");
