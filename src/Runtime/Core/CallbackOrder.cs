@@ -10,7 +10,7 @@ internal static class CallbackOrder
 {
     public static Callback[] Sort(IReadOnlyList<Callback> cbs)
     {
-        var byOrder = cbs.Select((cb, i) => (cb, i)).OrderBy(p => p.cb.Order).ThenBy(p => p.i).Select(p => p.cb).ToArray();
+        var byOrder = StableSortByOrder(cbs);
         var n = byOrder.Length;
         if (!byOrder.Any(cb => cb.RunBefore.Count > 0 || cb.RunAfter.Count > 0)) return byOrder;
 
@@ -44,6 +44,25 @@ internal static class CallbackOrder
             state[c] = 2;
             result.Add(byOrder[c]);
         }
+    }
+
+    /// <summary>
+    /// A stable insertion sort by <see cref="Callback.Order"/> (lists are short). Plain loops rather than LINQ's
+    /// OrderBy over (callback, index) tuples: that is a value-type generic instantiation no ReadyToRun image holds,
+    /// so a fresh process would JIT about seventy framework methods the first time callbacks are added.
+    /// </summary>
+    private static Callback[] StableSortByOrder(IReadOnlyList<Callback> cbs)
+    {
+        var sorted = new Callback[cbs.Count];
+        for (var k = 0; k < sorted.Length; k++)
+        {
+            var cb = cbs[k];
+            var order = cb.Order;
+            var j = k;
+            for (; j > 0 && sorted[j - 1].Order > order; j--) sorted[j] = sorted[j - 1];
+            sorted[j] = cb;
+        }
+        return sorted;
     }
 
     private static InvalidOperationException CycleError(IEnumerable<Callback> cycle) => new(

@@ -70,7 +70,16 @@ public static class Events
         "after_cancel_validate", "after_validate", "after_cancel_epoch", "after_epoch", "after_cancel_fit", "after_fit",
     ];
 
-    private static readonly Event[] AllEvents = Enumerable.Range(0, Count).Select(i => (Event)i).ToArray();
+    private static readonly Event[] AllEvents = MakeAll();
+
+    // A loop, not Enumerable.Range(...).Select(i => (Event)i): that instantiation over value types is JIT-compiled
+    // in every fresh process, ReadyToRun or not.
+    private static Event[] MakeAll()
+    {
+        var all = new Event[Count];
+        for (var i = 0; i < Count; i++) all[i] = (Event)i;
+        return all;
+    }
 
     /// <summary>All 24 events in fastai's order.</summary>
     public static IReadOnlyList<Event> All => AllEvents;

@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+
+namespace FastCallbacks.Benchmarks;
+
+/// <summary>
+/// Where the time of <c>Learner.Invoke</c> goes: the same N callbacks dispatched by loops that add one piece of the
+/// learner's loop at a time, from the hand-written virtual call to the full <c>Learner.Invoke</c>. Not a target;
+/// it tells which part of the runtime's design costs what.
+/// </summary>
+[MemoryDiagnoser]
+[CategoriesColumn]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
+public class DispatchAnatomyBenchmarks
+{
+    public const string Category = "Anatomy";
+
+    private ClassicCallback[] _classic = null!;
+    private Callback[] _cbs = null!;
+    private Learner _learn = null!;
+    private DataLoaders _dls = null!;
+    private int _index;
+
+    [Params(1, 100)]
+    public int N { get; set; }
+
+    [GlobalSetup]
+    public void GlobalSetup()
+    {
+        _classic = Enumerable.Range(0, N).Select(Make.Classic).ToArray();
+        _cbs = Enumerable.Range(0, N).Select(i => (Callback)Make.Counted(i)).ToArray();
+        (_dls, var model) = Tiny.Problem();
+        _learn = new Learner(_dls, model, Tiny.Mse, defaultCbs: false, cbs: Enumerable.Range(0, N).Select(Make.Counted)) { Training = true, Logger = null };
+    }
+
+    [GlobalCleanup]
+    public void GlobalCleanup()
+    {
+        _learn.Dispose();
+        _learn.Model.Dispose();
+        _dls.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "1. Hand-written virtual loop"), BenchmarkCategory(Category)]
+    public void HandWrittenVirtual()
+    {
+        var cbs = _classic;
+        for (var i = 0; i < cbs.Length; i++) cbs[i].BeforeBatch();
+    }
+
+    [Benchmark(Description = "2. + generated Dispatch(event) switch"), BenchmarkCategory(Category)]
+    public void GeneratedSwitch()
+    {
+        var cbs = _cbs;
+        for (var i = 0; i < cbs.Length; i++) cbs[i].DispatchUnchecked(Event.BeforeBatch);
+    }
+
+    [Benchmark(Description = "3. + Run flag"), BenchmarkCategory(Category)]
+    public void RunFlag()
+    {
+        var cbs = _cbs;
+        for (var i = 0; i < cbs.Length; i++)
+        {
+            var cb = cbs[i];
+            if (cb.Run) cb.DispatchUnchecked(Event.BeforeBatch);
+        }
+    }
+
+    [Benchmark(Description = "4. + try/catch naming the callback by index (Learner.Invoke's loop)"), BenchmarkCategory(Category)]
+    public void TryCatchIndex() => TryCatchIndex(_cbs, Event.BeforeBatch);
+
+    [Benchmark(Description = "4'. + try/catch naming the callback by an int field"), BenchmarkCategory(Category)]
+    public void TryCatchField() => TryCatchField(_cbs, Event.BeforeBatch);
+
+    [Benchmark(Description = "5. Learner.Invoke (+ table lookup, AfterFit test)"), BenchmarkCategory(Category)]
+    public void LearnerInvoke() => _learn.Invoke(Event.BeforeBatch);
+
+    // The learner's loop: the index is live into the handler, so the JIT keeps it in memory (EH write-thru).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TryCatchIndex(Callback[] cbs, Event e)
+    {
+        var i = 0;
+        try
+        {
+            for (; i < cbs.Length; i++)
+            {
+                var cb = cbs[i];
+                if (cb.Run) cb.DispatchUnchecked(e);
+            }
+        }
+        catch (Exception ex) when (ex is not CancelException)
+        {
+            throw new CallbackException(cbs[i], e, ex);
+        }
+    }
+
+    // The alternative: the loop's locals stay in registers; the index is also stored in an int field (a plain
+    // store, no GC write barrier), which the handler reads. Nested dispatches save and restore it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TryCatchField(Callback[] cbs, Event e)
+    {
+        var outer = _index;
+        try
+        {
+            for (var i = 0; i < cbs.Length; i++)
+            {
+                _index = i;
+                var cb = cbs[i];
+                if (cb.Run) cb.DispatchUnchecked(e);
+            }
+            _index = outer;
+        }
+        catch (Exception ex) when (ex is not CancelException)
+        {
+            var failing = cbs[_index];
+            _index = outer;
+            throw new CallbackException(failing, e, ex);
+        }
+    }
+}
