@@ -7,7 +7,7 @@ namespace FastCallbacks;
 /// </summary>
 public sealed partial class EarlyStoppingCallback : TrackerCallback
 {
-    private int _wait;
+    private PatienceCounter _patience;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -29,26 +29,20 @@ public sealed partial class EarlyStoppingCallback : TrackerCallback
     public int Patience { get; }
 
     /// <summary>Epochs since the last improvement.</summary>
-    public int Wait => _wait;
+    public int Wait => _patience.Wait;
 
     [On(Event.BeforeFit)]
     private void BeforeFit()
     {
-        if (Run) _wait = 0;
+        if (Run) _patience.Wait = 0;
     }
 
     [On(Event.AfterEpoch)]
     private void AfterEpoch()
     {
-        if (NewBest)
-        {
-            _wait = 0;
-            return;
-        }
-        _wait++;
-        if (_wait < Patience) return;
+        if (!_patience.Exhausted(NewBest, Patience)) return;
         var learn = Attached;
-        learn.Log($"No improvement since epoch {learn.Epoch - _wait}: early stopping");
+        learn.Log($"No improvement since epoch {learn.Epoch - _patience.Wait}: early stopping");
         throw new CancelFitException();
     }
 }
@@ -138,7 +132,7 @@ public sealed partial class SaveModelCallback : TrackerCallback
 /// </summary>
 public sealed partial class ReduceLROnPlateau : TrackerCallback
 {
-    private int _wait;
+    private PatienceCounter _patience;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -172,25 +166,33 @@ public sealed partial class ReduceLROnPlateau : TrackerCallback
     [On(Event.BeforeFit)]
     private void BeforeFit()
     {
-        if (Run) _wait = 0;
+        if (Run) _patience.Wait = 0;
     }
 
     [On(Event.AfterEpoch)]
     private void AfterEpoch()
     {
-        if (NewBest)
-        {
-            _wait = 0;
-            return;
-        }
-        _wait++;
-        if (_wait < Patience) return;
+        if (!_patience.Exhausted(NewBest, Patience)) return;
         var learn = Attached;
         var opt = learn.Opt ?? throw new InvalidOperationException("ReduceLROnPlateau needs the learner's optimizer, which does not exist yet.");
         var old = Hyperparameters.GetLr(opt);
         foreach (var g in opt.ParamGroups) g.LearningRate = Math.Max(g.LearningRate / Factor, MinLr);
-        _wait = 0;
+        _patience.Wait = 0;
         var lr = Hyperparameters.GetLr(opt);
         if (lr < old) learn.Log($"Epoch {learn.Epoch}: reducing lr to {Format(lr)}");
+    }
+}
+
+/// <summary>Counts epochs without a new best, for the trackers that act after <c>patience</c> of them in a row.</summary>
+internal struct PatienceCounter
+{
+    /// <summary>Epochs since the last new best.</summary>
+    public int Wait;
+
+    /// <summary>Records one epoch; true when <paramref name="patience"/> epochs in a row brought no new best.</summary>
+    public bool Exhausted(bool newBest, int patience)
+    {
+        Wait = newBest ? 0 : Wait + 1;
+        return Wait >= patience;
     }
 }
