@@ -29,10 +29,9 @@ internal static class Interleaved
             {
                 ("(empty call)", new Nothing().Empty),
                 ("1. Hand-written virtual loop", b.HandWrittenVirtual),
-                ("2. + generated Dispatch switch", b.GeneratedSwitch),
+                ("2. + generated Dispatch", b.GeneratedSwitch),
                 ("3. + Run flag", b.RunFlag),
-                ("4. + try/catch, index (Learner's loop)", b.TryCatchIndex),
-                ("4'. + try/catch, index in a field", b.TryCatchField),
+                ("4. + try/catch in the loop (earlier design)", b.TryCatchIndex),
                 ("5. Learner.Invoke", b.LearnerInvoke),
             };
             // Calibrate: repetitions that take about 10 ms for the slowest variant, after warming every variant up.

@@ -311,11 +311,10 @@ internal static class Report
         var steps = new (string Method, string Label)[]
         {
             ("HandWrittenVirtual", "1. Hand-written virtual loop"),
-            ("GeneratedSwitch", "2. + generated `Dispatch(event)` switch"),
+            ("GeneratedSwitch", "2. + generated `Dispatch(event)` (switch; its own try names the callback)"),
             ("RunFlag", "3. + `Run` flag"),
-            ("TryCatchIndex", "4. + try/catch naming the callback by index (the learner's loop)"),
-            ("TryCatchField", "4'. + try/catch, index kept in an int field instead"),
-            ("LearnerInvoke", "5. `Learner.Invoke` (+ table lookup, AfterFit test)"),
+            ("TryCatchIndex", "4. + try/catch in the loop naming the callback by index (the earlier design, for comparison)"),
+            ("LearnerInvoke", "5. `Learner.Invoke` (3 + phase table lookup, AfterFit test)"),
         };
         doc.AppendLine("## Where Learner.Invoke's time goes");
         doc.AppendLine();
@@ -421,7 +420,7 @@ internal static class Report
             + "`cb.GetType().GetMethod(\"BeforeBatch\")?.Invoke(cb, null)` on every call, as fastai's `getattr`. *Mixed*: the same N handlers plus N callbacks "
             + "(interleaved) that do not handle the event.");
         doc.AppendLine("- **Anatomy** (`DispatchAnatomyBenchmarks`): the hand-written loop, then the generated `Dispatch` switch through the internal `DispatchUnchecked`, "
-            + "the `Run` flag, the try/catch that names the failing callback, and the full `Learner.Invoke`; not a target, it shows what each piece costs.");
+            + "the `Run` flag, the earlier design's try/catch in the learner's loop (kept for comparison), and the full `Learner.Invoke`; not a target, it shows what each piece costs.");
         doc.AppendLine("- **Cold start** (`ColdStartBenchmarks`): 50 distinct callback classes (`benchmarks/Shared`), new instances each time; *generated*: `new Learner(..., cbs)` "
             + "(AddCbs builds the dispatch tables once) and one `Invoke`; *reflection*: `GetMethods` + `GetCustomAttributes<OnAttribute>` + `CreateDelegate` into per-event arrays, and one dispatch.");
         doc.AppendLine($"- **Fit** (`FitBenchmarks`): an MLP {FitBenchmarks.Features}→{FitBenchmarks.Hidden}→{FitBenchmarks.Hidden}→{FitBenchmarks.Classes} (ReLU), "

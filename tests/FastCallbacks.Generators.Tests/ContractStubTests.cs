@@ -35,6 +35,8 @@ public class ContractStubTests
     [TestCase("Callback", "Dispatch")]
     [TestCase("Callback", "GetHandledEvents")]
     [TestCase("Callback", "DispatchUnchecked")]
+    [TestCase("Callback", "ShouldWrapHandlerException")]
+    [TestCase("CallbackException", "CallbackException")]
     [TestCase("OnAttribute", "OnAttribute")]
     [TestCase("EventSet", "EventSet")]
     [TestCase("EventSet", "op_BitwiseOr")]
@@ -43,6 +45,7 @@ public class ContractStubTests
 
     [TestCase("Callback", "Learn")]
     [TestCase("Callback", "Attached")]
+    [TestCase("Callback", "DispatchWrapsExceptions")]
     [TestCase("EventSet", "None")]
     [TestCase("EventSet", "Mask")]
     public void PropertyShapesMatch(string type, string property) =>

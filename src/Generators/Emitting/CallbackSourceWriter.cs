@@ -90,8 +90,14 @@ internal static class CallbackSourceWriter
             .Distinct()
             .OrderBy(e => e.Value);
 
+        // The handlers' failures are named here, where the callback is known, so the learner's loop needs no try.
+        writer.Line("/// <inheritdoc/>");
+        writer.Line("protected override bool DispatchWrapsExceptions => true;");
+        writer.Line();
         writer.Line("/// <inheritdoc/>");
         writer.Line($"protected override void Dispatch({EventType} @event)");
+        writer.Open();
+        writer.Line("try");
         writer.Open();
         writer.Line("switch (@event)");
         writer.Open();
@@ -116,6 +122,11 @@ internal static class CallbackSourceWriter
             writer.Line("break;");
             writer.Unindent();
         }
+        writer.Close();
+        writer.Close();
+        writer.Line("catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))");
+        writer.Open();
+        writer.Line("throw new global::FastCallbacks.CallbackException(this, @event, ex);");
         writer.Close();
         writer.Close();
     }

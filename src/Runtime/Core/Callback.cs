@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Text;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,6 +25,14 @@ public abstract partial class Callback
     private bool _runTrain = true;
     private bool _runValid = true;
     private EventSet? _handled;
+    private readonly bool _dispatchWrapsExceptions;
+
+    /// <summary>Initializes the callback.</summary>
+    protected Callback()
+    {
+        // A constant of the class (generated code returns true): read once, so dispatch tests a field.
+        _dispatchWrapsExceptions = DispatchWrapsExceptions;
+    }
 
     /// <summary>The learner this callback is attached to, or null while it is not attached.</summary>
     public Learner? Learn { get; internal set; }
@@ -83,17 +93,7 @@ public abstract partial class Callback
         var pass = !inner
             || (RunTrain && (Learn?.Training ?? true))
             || (RunValid && !(Learn?.Training ?? false));
-        if (Run && pass && HandledEvents.Contains(@event))
-        {
-            try
-            {
-                Dispatch(@event);
-            }
-            catch (Exception ex) when (ex is not CancelException)
-            {
-                throw new CallbackException(this, @event, ex);
-            }
-        }
+        if (Run && pass && HandledEvents.Contains(@event)) DispatchUnchecked(@event);
         if (@event == Event.AfterFit) Run = true;
     }
 
@@ -106,8 +106,48 @@ public abstract partial class Callback
     /// <summary>The events <see cref="Dispatch"/> handles. Generated alongside it.</summary>
     protected virtual EventSet GetHandledEvents() => EventSet.None;
 
-    /// <summary>The learner's <see cref="Dispatch"/> path: no flag checks, no wrapping (the learner does both).</summary>
-    internal void DispatchUnchecked(Event @event) => Dispatch(@event);
+    /// <summary>
+    /// Whether <see cref="Dispatch"/> wraps its handlers' exceptions in <see cref="CallbackException"/> itself, as
+    /// the generated one does (it returns true); when false, the learner wraps them around the call. A class that
+    /// overrides <see cref="Dispatch"/> by hand beneath a generated one should return false again.
+    /// </summary>
+    protected virtual bool DispatchWrapsExceptions => false;
+
+    /// <summary>
+    /// The exception filter of a generated <see cref="Dispatch"/>: true when <paramref name="exception"/>, thrown
+    /// while this callback handled <paramref name="event"/>, is to be wrapped in a <see cref="CallbackException"/>
+    /// (not a cancel exception, and not already wrapped for this callback and event by a base class's handler).
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected bool ShouldWrapHandlerException(Exception exception, Event @event) =>
+        exception is not CancelException
+        && !(exception is CallbackException wrapped && ReferenceEquals(wrapped.Thrower, this) && wrapped.Event == @event);
+
+    /// <summary>
+    /// The learner's path to <see cref="Dispatch"/>: no flag checks (the learner's tables did them). Handler failures
+    /// come out as a <see cref="CallbackException"/> naming this callback and the event: generated dispatch wraps them
+    /// where it knows the callback, so the learner's loop needs no try of its own (a try there keeps the loop's
+    /// locals in memory, which costs more than the call at one callback per event).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void DispatchUnchecked(Event @event)
+    {
+        if (_dispatchWrapsExceptions) Dispatch(@event);
+        else DispatchWrapping(@event);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DispatchWrapping(Event @event)
+    {
+        try
+        {
+            Dispatch(@event);
+        }
+        catch (Exception ex) when (ShouldWrapHandlerException(ex, @event))
+        {
+            throw new CallbackException(this, @event, ex);
+        }
+    }
 
     /// <summary>
     /// Builds a callback from delegates, like fastai's <c>Callback(before_fit=f)</c>. Each delegate receives

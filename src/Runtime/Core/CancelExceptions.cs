@@ -45,7 +45,11 @@ public sealed class CallbackException : Exception
     {
         CallbackType = callback.GetType();
         Event = @event;
+        Thrower = callback;
     }
+
+    /// <summary>The callback instance, so a base class's handler failure is not wrapped twice by the derived class's dispatch.</summary>
+    internal Callback Thrower { get; }
 
     /// <summary>The type of the callback whose handler threw.</summary>
     public Type CallbackType { get; }

@@ -201,28 +201,26 @@ public partial class Learner
     /// </summary>
     public void Invoke(Event @event)
     {
+        // The current phase's per-event arrays are already filtered (handled events, run_train/run_valid), so each
+        // callback costs one flag check and one call. No try here: each callback's Dispatch names its own failures
+        // (see Callback.DispatchUnchecked), so this loop keeps its locals in registers.
+        var cbs = (_phaseTable ?? PhaseTable())[(int)@event];
         if (@event == Event.AfterFit)
         {
             InvokeAfterFit();
             return;
         }
-        // The per-event arrays are already filtered (handled events, run_train/run_valid for this phase), so
-        // each callback costs one flag check and one call. One try for the whole event: the index says who threw.
-        var cbs = _dispatch.For(this, @event, Training);
-        var i = 0;
-        try
+        for (var i = 0; i < cbs.Length; i++)
         {
-            for (; i < cbs.Length; i++)
-            {
-                var cb = cbs[i];
-                if (cb.Run) cb.DispatchUnchecked(@event);
-            }
-        }
-        catch (Exception ex) when (ex is not CancelException)
-        {
-            throw new CallbackException(cbs[i], @event, ex);
+            var cb = cbs[i];
+            if (cb.Run) cb.DispatchUnchecked(@event);
         }
     }
+
+    /// <summary>The current phase's per-event arrays; null after the callbacks, a run flag or <see cref="Training"/> changed.</summary>
+    private Callback[][]? _phaseTable;
+
+    private Callback[][] PhaseTable() => _phaseTable = _dispatch.For(this, Training);
 
     /// <summary>Dispatches an event given by its fastai or C# name (<c>"before_fit"</c>, <c>"BeforeFit"</c>).</summary>
     /// <exception cref="ArgumentException">No event has that name.</exception>
@@ -233,22 +231,16 @@ public partial class Learner
     {
         foreach (var cb in _dispatch.Sorted(this))
         {
-            if (cb.Run && cb.HandledEvents.Contains(Event.AfterFit))
-            {
-                try
-                {
-                    cb.DispatchUnchecked(Event.AfterFit);
-                }
-                catch (Exception ex) when (ex is not CancelException)
-                {
-                    throw new CallbackException(cb, Event.AfterFit, ex);
-                }
-            }
+            if (cb.Run && cb.HandledEvents.Contains(Event.AfterFit)) cb.DispatchUnchecked(Event.AfterFit);
             cb.Run = true;
         }
     }
 
-    internal void InvalidateDispatchTables() => _dispatch.Invalidate();
+    internal void InvalidateDispatchTables()
+    {
+        _dispatch.Invalidate();
+        _phaseTable = null;
+    }
 
     /// <summary>The callbacks in dispatch order (Order, then RunBefore/RunAfter).</summary>
     public IReadOnlyList<Callback> OrderedCbs() => _dispatch.Sorted(this);
@@ -274,15 +266,11 @@ public partial class Learner
             _sorted = null;
         }
 
-        public Callback[] For(Learner learn, Event e, bool training)
+        /// <summary>The per-event arrays of one phase.</summary>
+        public Callback[][] For(Learner learn, bool training)
         {
-            var table = training ? _train : _valid;
-            if (table is null)
-            {
-                Build(learn);
-                table = training ? _train : _valid;
-            }
-            return table![(int)e];
+            if (_train is null) Build(learn);
+            return training ? _train! : _valid!;
         }
 
         public Callback[] Sorted(Learner learn) => _sorted ??= CallbackOrder.Sort(learn._cbs);

@@ -145,7 +145,18 @@ public partial class Learner : IDisposable
     /// <summary>Fraction of this fit's training done (set by <see cref="TrainEvalCallback"/>).</summary>
     public double PctTrain { get; set; }
     /// <summary>True while training, false while validating (set by <see cref="TrainEvalCallback"/>).</summary>
-    public bool Training { get; set; }
+    public bool Training
+    {
+        get => _training;
+        set
+        {
+            _training = value;
+            // The dispatch table is per phase (run_train/run_valid): the next event looks up the new phase's.
+            _phaseTable = null;
+        }
+    }
+
+    private bool _training;
     /// <summary>The smoothed training loss (set by <see cref="FastCallbacks.Recorder"/>).</summary>
     public double SmoothLoss { get; set; }
     /// <summary>The last epoch's row of values (train_loss, valid_loss, metrics), set by <see cref="FastCallbacks.Recorder"/>.</summary>

@@ -11,17 +11,27 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x200004u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeEpoch:
-                    this.Log(@event);
-                    break;
-                case global::FastCallbacks.Event.AfterEpoch:
-                    this.Log(@event);
-                    this.Flush();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeEpoch:
+                        this.Log(@event);
+                        break;
+                    case global::FastCallbacks.Event.AfterEpoch:
+                        this.Log(@event);
+                        this.Flush();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

@@ -11,17 +11,27 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => base.GetHandledEvents() | new global::FastCallbacks.EventSet(0x000002u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeFit:
-                    base.Dispatch(@event);
-                    this.Go();
-                    break;
-                default:
-                    base.Dispatch(@event);
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeFit:
+                        base.Dispatch(@event);
+                        this.Go();
+                        break;
+                    default:
+                        base.Dispatch(@event);
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

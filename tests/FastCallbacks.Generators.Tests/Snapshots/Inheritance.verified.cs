@@ -11,19 +11,29 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x804002u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeFit:
-                    this.Open();
-                    break;
-                case global::FastCallbacks.Event.AfterBatch:
-                    this.Count();
-                    break;
-                case global::FastCallbacks.Event.AfterFit:
-                    this.Close();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeFit:
+                        this.Open();
+                        break;
+                    case global::FastCallbacks.Event.AfterBatch:
+                        this.Count();
+                        break;
+                    case global::FastCallbacks.Event.AfterFit:
+                        this.Close();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }
@@ -42,20 +52,30 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => base.GetHandledEvents() | new global::FastCallbacks.EventSet(0x204000u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.AfterBatch:
-                    base.Dispatch(@event);
-                    this.Write();
-                    break;
-                case global::FastCallbacks.Event.AfterEpoch:
-                    this.Flush();
-                    break;
-                default:
-                    base.Dispatch(@event);
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.AfterBatch:
+                        base.Dispatch(@event);
+                        this.Write();
+                        break;
+                    case global::FastCallbacks.Event.AfterEpoch:
+                        this.Flush();
+                        break;
+                    default:
+                        base.Dispatch(@event);
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }
@@ -74,17 +94,27 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => base.GetHandledEvents() | new global::FastCallbacks.EventSet(0x800000u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.AfterFit:
-                    base.Dispatch(@event);
-                    this.Report();
-                    break;
-                default:
-                    base.Dispatch(@event);
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.AfterFit:
+                        base.Dispatch(@event);
+                        this.Report();
+                        break;
+                    default:
+                        base.Dispatch(@event);
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

@@ -11,20 +11,30 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => base.GetHandledEvents() | new global::FastCallbacks.EventSet(0xA00000u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.AfterEpoch:
-                    this.Epoch(@event);
-                    break;
-                case global::FastCallbacks.Event.AfterFit:
-                    base.Dispatch(@event);
-                    this.Stop();
-                    break;
-                default:
-                    base.Dispatch(@event);
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.AfterEpoch:
+                        this.Epoch(@event);
+                        break;
+                    case global::FastCallbacks.Event.AfterFit:
+                        base.Dispatch(@event);
+                        this.Stop();
+                        break;
+                    default:
+                        base.Dispatch(@event);
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }
@@ -43,16 +53,26 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x800002u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeFit:
-                    this.Start();
-                    break;
-                case global::FastCallbacks.Event.AfterFit:
-                    this.Stop();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeFit:
+                        this.Start();
+                        break;
+                    case global::FastCallbacks.Event.AfterFit:
+                        this.Stop();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

@@ -9,13 +9,23 @@ partial class InGlobal
     protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000002u);
 
     /// <inheritdoc/>
+    protected override bool DispatchWrapsExceptions => true;
+
+    /// <inheritdoc/>
     protected override void Dispatch(global::FastCallbacks.Event @event)
     {
-        switch (@event)
+        try
         {
-            case global::FastCallbacks.Event.BeforeFit:
-                this.Go();
-                break;
+            switch (@event)
+            {
+                case global::FastCallbacks.Event.BeforeFit:
+                    this.Go();
+                    break;
+            }
+        }
+        catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+        {
+            throw new global::FastCallbacks.CallbackException(this, @event, ex);
         }
     }
 }
@@ -33,13 +43,23 @@ namespace Samples.Block
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000002u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeFit:
-                    this.Go();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeFit:
+                        this.Go();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }
@@ -58,13 +78,23 @@ namespace Samples.FileScoped
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000002u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeFit:
-                    this.Go();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeFit:
+                        this.Go();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

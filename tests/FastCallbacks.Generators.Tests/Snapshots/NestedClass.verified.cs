@@ -15,13 +15,23 @@ namespace Samples
                 protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000010u);
 
                 /// <inheritdoc/>
+                protected override bool DispatchWrapsExceptions => true;
+
+                /// <inheritdoc/>
                 protected override void Dispatch(global::FastCallbacks.Event @event)
                 {
-                    switch (@event)
+                    try
                     {
-                        case global::FastCallbacks.Event.BeforeBatch:
-                            this.Go();
-                            break;
+                        switch (@event)
+                        {
+                            case global::FastCallbacks.Event.BeforeBatch:
+                                this.Go();
+                                break;
+                        }
+                    }
+                    catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+                    {
+                        throw new global::FastCallbacks.CallbackException(this, @event, ex);
                     }
                 }
             }
@@ -44,13 +54,23 @@ namespace Samples
             protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000020u);
 
             /// <inheritdoc/>
+            protected override bool DispatchWrapsExceptions => true;
+
+            /// <inheritdoc/>
             protected override void Dispatch(global::FastCallbacks.Event @event)
             {
-                switch (@event)
+                try
                 {
-                    case global::FastCallbacks.Event.AfterPred:
-                        this.Look();
-                        break;
+                    switch (@event)
+                    {
+                        case global::FastCallbacks.Event.AfterPred:
+                            this.Look();
+                            break;
+                    }
+                }
+                catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+                {
+                    throw new global::FastCallbacks.CallbackException(this, @event, ex);
                 }
             }
         }
@@ -72,13 +92,23 @@ namespace Samples
             protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x001000u);
 
             /// <inheritdoc/>
+            protected override bool DispatchWrapsExceptions => true;
+
+            /// <inheritdoc/>
             protected override void Dispatch(global::FastCallbacks.Event @event)
             {
-                switch (@event)
+                try
                 {
-                    case global::FastCallbacks.Event.AfterStep:
-                        this.Mark();
-                        break;
+                    switch (@event)
+                    {
+                        case global::FastCallbacks.Event.AfterStep:
+                            this.Mark();
+                            break;
+                    }
+                }
+                catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+                {
+                    throw new global::FastCallbacks.CallbackException(this, @event, ex);
                 }
             }
         }
@@ -100,13 +130,23 @@ namespace Samples
             protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x800000u);
 
             /// <inheritdoc/>
+            protected override bool DispatchWrapsExceptions => true;
+
+            /// <inheritdoc/>
             protected override void Dispatch(global::FastCallbacks.Event @event)
             {
-                switch (@event)
+                try
                 {
-                    case global::FastCallbacks.Event.AfterFit:
-                        this.Save();
-                        break;
+                    switch (@event)
+                    {
+                        case global::FastCallbacks.Event.AfterFit:
+                            this.Save();
+                            break;
+                    }
+                }
+                catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+                {
+                    throw new global::FastCallbacks.CallbackException(this, @event, ex);
                 }
             }
         }

@@ -11,16 +11,26 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => base.GetHandledEvents() | new global::FastCallbacks.EventSet(0x800000u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.AfterFit:
-                    this.Done();
-                    break;
-                default:
-                    base.Dispatch(@event);
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.AfterFit:
+                        this.Done();
+                        break;
+                    default:
+                        base.Dispatch(@event);
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }
@@ -39,13 +49,23 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000010u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeBatch:
-                    this.Step();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeBatch:
+                        this.Step();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

@@ -11,24 +11,34 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x804042u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeFit:
-                    this.Reset();
-                    this.Log();
-                    break;
-                case global::FastCallbacks.Event.AfterLoss:
-                    this.Inspect();
-                    break;
-                case global::FastCallbacks.Event.AfterBatch:
-                    this.CountBatch();
-                    this.Log();
-                    break;
-                case global::FastCallbacks.Event.AfterFit:
-                    this.Reset();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeFit:
+                        this.Reset();
+                        this.Log();
+                        break;
+                    case global::FastCallbacks.Event.AfterLoss:
+                        this.Inspect();
+                        break;
+                    case global::FastCallbacks.Event.AfterBatch:
+                        this.CountBatch();
+                        this.Log();
+                        break;
+                    case global::FastCallbacks.Event.AfterFit:
+                        this.Reset();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

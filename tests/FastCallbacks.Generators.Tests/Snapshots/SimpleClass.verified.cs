@@ -11,13 +11,23 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x200000u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.AfterEpoch:
-                    this.Print();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.AfterEpoch:
+                        this.Print();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
     }

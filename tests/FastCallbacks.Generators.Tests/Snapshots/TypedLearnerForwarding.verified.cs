@@ -34,13 +34,23 @@ namespace Samples
         protected override global::FastCallbacks.EventSet GetHandledEvents() => new global::FastCallbacks.EventSet(0x000010u);
 
         /// <inheritdoc/>
+        protected override bool DispatchWrapsExceptions => true;
+
+        /// <inheritdoc/>
         protected override void Dispatch(global::FastCallbacks.Event @event)
         {
-            switch (@event)
+            try
             {
-                case global::FastCallbacks.Event.BeforeBatch:
-                    this.Switch();
-                    break;
+                switch (@event)
+                {
+                    case global::FastCallbacks.Event.BeforeBatch:
+                        this.Switch();
+                        break;
+                }
+            }
+            catch (global::System.Exception ex) when (this.ShouldWrapHandlerException(ex, @event))
+            {
+                throw new global::FastCallbacks.CallbackException(this, @event, ex);
             }
         }
 

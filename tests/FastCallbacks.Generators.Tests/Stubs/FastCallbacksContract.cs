@@ -99,14 +99,40 @@ namespace FastCallbacks
         public virtual string Name => GetType().Name;
         public EventSet HandledEvents => _handled ??= GetHandledEvents();
 
+        private readonly bool _dispatchWrapsExceptions;
+
+        protected Callback() => _dispatchWrapsExceptions = DispatchWrapsExceptions;
+
         public void Invoke(Event @event)
         {
-            if (Run && HandledEvents.Contains(@event)) Dispatch(@event);
+            if (Run && HandledEvents.Contains(@event)) DispatchUnchecked(@event);
         }
 
         protected virtual void Dispatch(Event @event) { }
         protected virtual EventSet GetHandledEvents() => EventSet.None;
-        internal void DispatchUnchecked(Event @event) => Dispatch(@event);
+        protected virtual bool DispatchWrapsExceptions => false;
+
+        protected bool ShouldWrapHandlerException(Exception exception, Event @event) =>
+            exception is not CancelException
+            && !(exception is CallbackException wrapped && ReferenceEquals(wrapped.Thrower, this) && wrapped.Event == @event);
+
+        internal void DispatchUnchecked(Event @event)
+        {
+            if (_dispatchWrapsExceptions) Dispatch(@event);
+            else DispatchWrapping(@event);
+        }
+
+        private void DispatchWrapping(Event @event)
+        {
+            try
+            {
+                Dispatch(@event);
+            }
+            catch (Exception ex) when (ShouldWrapHandlerException(ex, @event))
+            {
+                throw new CallbackException(this, @event, ex);
+            }
+        }
 
         public static Callback Create(params (Event Event, Action<Learner> Handler)[] handlers) => throw new NotSupportedException();
 
@@ -151,5 +177,30 @@ namespace FastCallbacks
             null => (TLearner)base.Attached,
             var other => throw new InvalidOperationException($"Needs a {typeof(TLearner).Name}, attached to a {other.GetType().Name}."),
         };
+    }
+
+    public abstract class CancelException : Exception
+    {
+        protected CancelException(string message) : base(message) { }
+    }
+
+    public sealed class CancelBatchException() : CancelException("Skip the rest of this batch");
+
+    public sealed class CallbackException : Exception
+    {
+        public CallbackException(Callback callback, Event @event, Exception inner)
+            : base(FormatMessage(callback.GetType(), @event, inner), inner)
+        {
+            CallbackType = callback.GetType();
+            Event = @event;
+            Thrower = callback;
+        }
+
+        public Type CallbackType { get; }
+        public Event Event { get; }
+        internal Callback Thrower { get; }
+
+        private static string FormatMessage(Type type, Event e, Exception inner) =>
+            $"Exception occurred in `{type.Name}` when calling event `{e}`: {inner.Message}";
     }
 }
