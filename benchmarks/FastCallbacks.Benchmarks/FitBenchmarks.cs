@@ -100,6 +100,15 @@ public class FitBenchmarks
     [Benchmark(OperationsPerInvoke = Batches, Description = "Learner.Fit, default minus the progress display"), BenchmarkCategory(Category)]
     public void FitNoProgress() => _noProgress.Fit(1);
 
+    /// <summary>Not a benchmark: Fit(0) runs only BeforeFit and AfterFit, the part of a fit's cost that does not grow with batches (for --interleaved).</summary>
+    public void FitZeroEpochs() => _default.Fit(0);
+
+    /// <summary>Not a benchmark: <see cref="FitZeroEpochs"/> without the progress display.</summary>
+    public void FitZeroEpochsNoProgress() => _noProgress.Fit(0);
+
+    /// <summary>Not a benchmark: <see cref="FitZeroEpochs"/> with TrainEvalCallback only.</summary>
+    public void FitZeroEpochsMinimal() => _minimal.Fit(0);
+
     /// <summary>The same data every time: no validation set (the validate phase runs with zero batches), no shuffle.</summary>
     private DataLoaders Dls()
     {

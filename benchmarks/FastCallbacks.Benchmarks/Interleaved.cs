@@ -20,6 +20,11 @@ internal static class Interleaved
         var i = Array.IndexOf(args, "--interleaved");
         var rounds = i + 1 < args.Length && int.TryParse(args[i + 1], out var r) ? r : 40;
         var inv = CultureInfo.InvariantCulture;
+        if (args.Contains("--fit-only"))
+        {
+            Fit(rounds * 2, inv);
+            return 0;
+        }
         Console.WriteLine($"Interleaved timing on the thread's CPU clock, {rounds} rounds; ns per dispatch, empty call subtracted.");
         foreach (var n in new[] { 1, 10, 100 })
         {
@@ -69,6 +74,9 @@ internal static class Interleaved
             ("Learner.Fit, default + 10 no-op callbacks", f.FitTenNoOps),
             ("Learner.Fit, recorder/progress removed", f.FitMinimal),
             ("Learner.Fit, default minus the progress display", f.FitNoProgress),
+            ("Learner.Fit(0), default: the per-fit cost alone", f.FitZeroEpochs),
+            ("Learner.Fit(0), default minus the progress display", f.FitZeroEpochsNoProgress),
+            ("Learner.Fit(0), recorder/progress removed", f.FitZeroEpochsMinimal),
         };
         foreach (var v in variants) Time(v.Op, 3);
         var times = variants.Select(_ => new List<double>()).ToArray();

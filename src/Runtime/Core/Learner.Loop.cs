@@ -130,7 +130,8 @@ public partial class Learner
         if (Yb.Length > 0)
         {
             LossGrad = LossOf(Pred, Yb[0]);
-            Loss = LossGrad.detach().clone();
+            // One new tensor, not two: clone, then drop its graph link in place (same values as detach().clone()).
+            Loss = LossGrad.clone().detach_();
         }
         Invoke(Event.AfterLoss);
         if (!Training || Yb.Length == 0) return;

@@ -21,6 +21,17 @@ public abstract class Metric
     /// <summary>The column name: the class name in snake_case without a trailing <c>Metric</c>.</summary>
     public virtual string Name => Callback.SnakeName(TypeNames.Simple(GetType()), "Metric");
 
+    /// <summary>
+    /// The mean of a loss tensor as a double. A reduced loss is already a scalar: reading it directly saves the
+    /// <c>mean()</c> tensor, which costs more than the read itself (once per batch, in the recorder).
+    /// </summary>
+    protected static double ScalarLoss(Tensor loss)
+    {
+        if (loss.Dimensions == 0) return loss.ToDouble();
+        using var mean = loss.mean();
+        return mean.ToDouble();
+    }
+
     /// <summary>fastai's <c>find_bs</c>: the batch size, the first dimension of the first target (or input).</summary>
     protected static int BatchSize(Learner learn)
     {
@@ -74,7 +85,7 @@ public sealed class AvgLoss : Metric
     public override void Accumulate(Learner learn)
     {
         var bs = BatchSize(learn);
-        _total += learn.Loss!.mean().ToDouble() * bs;
+        _total += ScalarLoss(learn.Loss!) * bs;
         _count += bs;
     }
 
@@ -104,7 +115,7 @@ public sealed class AvgSmoothLoss(double beta = 0.98) : Metric
     public override void Reset() => (Count, _val) = (0, 0);
 
     /// <inheritdoc/>
-    public override void Accumulate(Learner learn) => Add(learn.Loss!.mean().ToDouble());
+    public override void Accumulate(Learner learn) => Add(ScalarLoss(learn.Loss!));
 
     /// <summary>Adds one loss value.</summary>
     public void Add(double loss)

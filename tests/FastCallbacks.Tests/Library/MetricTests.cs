@@ -109,6 +109,18 @@ public partial class MetricTests
     }
 
     [Test]
+    public void Valid_loss_of_an_unreduced_loss_is_the_mean_per_item()
+    {
+        // Squared errors 0.25, 0, 1 | 1 in batches of 3 and 1: batch means 1.25/3 and 1, weighted by batch size 2.25/4.
+        using var preds = tensor(new[] { 1f, 2f, 3f, 4f }).reshape(4, 1);
+        using var targs = tensor(new[] { 1.5f, 2f, 2f, 5f }).reshape(4, 1);
+        var perItem = ValidateOn(preds, targs, (p, t) => (p - t).pow(2).flatten(), batchSize: 3);
+        var reduced = ValidateOn(preds, targs, TestData.Mse, batchSize: 3);
+        Assert.That(perItem.ValidLoss, Is.EqualTo(0.5625).Within(1e-6));
+        Assert.That(reduced.ValidLoss, Is.EqualTo(0.5625).Within(1e-6));
+    }
+
+    [Test]
     public void AccumMetric_applies_activation_argmax_and_threshold()
     {
         using var dls = Loaders(zeros(2, 2), zeros(2, dtype: ScalarType.Int64), 2);
