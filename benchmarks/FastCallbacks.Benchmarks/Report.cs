@@ -120,8 +120,13 @@ internal static class Report
             rows.Add(new($"Generated / cached delegates, N={n}", "≤ 1.00 (no slower)", "x", r => Ratio(Gen(r, n), r.Mean(D, "CachedDelegates", n)), v => v <= 1.0));
         rows.Add(new("Cached MethodInfo.Invoke / generated, N=10", "≥ 2", "x", r => Ratio(r.Mean(D, "CachedMethodInfo", 10), Gen(r, 10)), v => v >= 2));
         rows.Add(new("Cached MethodInfo.Invoke / generated, N=100", "≥ 4", "x", r => Ratio(r.Mean(D, "CachedMethodInfo", 100), Gen(r, 100)), v => v >= 4));
+        // What any dispatch could reach: the same ratio with the hand-written virtual loop (the physical limit) in place of ours.
+        rows.Add(new("Its ceiling: cached MethodInfo.Invoke / hand-written virtual loop, N=100", "(information)", "x",
+            r => Ratio(r.Mean(D, "CachedMethodInfo", 100), r.Mean(D, "HandWrittenVirtual", 100)), _ => true));
         foreach (var n in Ns)
             rows.Add(new($"Reflection by name / generated, N={n}", "≥ 10", "x", r => Ratio(r.Mean(D, "ReflectionByName", n), Gen(r, n)), v => v >= 10));
+        rows.Add(new("Its ceiling: reflection by name / hand-written virtual loop, N=1", "(information)", "x",
+            r => Ratio(r.Mean(D, "ReflectionByName", 1), r.Mean(D, "HandWrittenVirtual", 1)), _ => true));
         foreach (var n in Ns)
             rows.Add(new($"fastai (3,400 ns per call, reference) / generated per call, N={n}", "> 1,000", "x",
                 r => Gen(r, n) is { } g ? FastaiNs / (g / n) : null, v => v > 1000));
@@ -221,6 +226,9 @@ internal static class Report
         var noProgress = FromInterleaved("Learner.Fit, default minus the progress display", @"ratio of medians\s+([0-9.]+)");
         AppendRunless(doc, runs.Count, "Fit per batch, interleaved CPU clock (medians): default minus the progress display / hand-written loop", "(information)",
             Format(noProgress, "x"), noProgress is null ? "not measured" : "");
+        var perFit = FromInterleaved("Learner.Fit(0), default: the per-fit cost alone", @"median\s+([0-9.]+) µs");
+        AppendRunless(doc, runs.Count, $"Fit: the per-fit cost (Fit(0), default callbacks: before_fit, after_fit, zero_grad), µs per fit, spread over {FitBenchmarks.Batches} batches above", "(information)",
+            perFit is { } pf ? (pf * FitBenchmarks.Batches).ToString("F0", Inv) + " µs" : "n/a", perFit is null ? "not measured" : "");
         var trimCount = trim?.FirstOrDefault(l => l.StartsWith("fastcallbacks_warnings:", StringComparison.Ordinal))?.Split(':')[1].Trim();
         AppendRunless(doc, runs.Count, "Trim warnings from FastCallbacks' own code (publish -p:PublishTrimmed=true)", "0",
             trimCount ?? "n/a", trimCount is null ? "not measured" : trimCount == "0" ? "met" : "missed");
