@@ -6,21 +6,9 @@ namespace FastCallbacks.Generators;
 /// </summary>
 public static class TrackingNames
 {
-    /// <summary>Parse step: one result per <c>[On]</c> method (null when the method or its class is unusable).</summary>
-    public const string HandlerSites = nameof(HandlerSites);
-
-    /// <summary><see cref="HandlerSites"/> without the nulls.</summary>
-    public const string ValidHandlerSites = nameof(ValidHandlerSites);
-
-    /// <summary>Parse step: partial classes deriving from <c>Callback&lt;TLearner&gt;</c> that have properties to forward.</summary>
-    public const string ForwardingCallbacks = nameof(ForwardingCallbacks);
-
-    /// <summary><see cref="ForwardingCallbacks"/> without the nulls.</summary>
-    public const string ValidForwardingCallbacks = nameof(ValidForwardingCallbacks);
-
-    /// <summary>Both parse results, collected.</summary>
-    public const string AllSites = nameof(AllSites);
-
-    /// <summary>One model per generated file: handlers grouped by class, merged with the forwarding-only classes.</summary>
+    /// <summary>Parse step: one result per partial class with a base list (null unless it is a callback class with something to generate).</summary>
     public const string CallbackClasses = nameof(CallbackClasses);
+
+    /// <summary><see cref="CallbackClasses"/> without the nulls: one model per generated file.</summary>
+    public const string ValidCallbackClasses = nameof(ValidCallbackClasses);
 }

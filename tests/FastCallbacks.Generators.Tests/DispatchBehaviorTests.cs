@@ -84,6 +84,39 @@ public class DispatchBehaviorTests
     }
 
     [Test]
+    public void HandlersInAPartWithoutABaseListAreFound()
+    {
+        // The generator finds a class through a part naming its base class; the handlers may all sit in other
+        // parts, and a partial method with [On] on both of its parts is still one handler.
+        using var assembly = Build(
+            ("a.cs", """
+                using FastCallbacks;
+                using static FastCallbacks.Testing.Harness;
+                public partial class Split
+                {
+                    [On(Event.BeforeFit)] void A1() => Record("a1");
+                    [On(Event.BeforeFit)] partial void P();
+                }
+                """),
+            ("b.cs", """
+                using FastCallbacks;
+                using static FastCallbacks.Testing.Harness;
+                public partial class Split : Callback
+                {
+                    [On(Event.BeforeFit)] partial void P() => Record("p");
+                }
+                """),
+            ("c.cs", """
+                public partial class Split : FastCallbacks.Callback { }
+                """));
+        var split = assembly.Create("Split");
+
+        assembly.Dispatch(split, "BeforeFit");
+
+        Assert.That(assembly.Calls, Is.EqualTo(new[] { "a1", "p" }));
+    }
+
+    [Test]
     public void EventParameterReceivesTheDispatchedEvent()
     {
         using var assembly = Build("""

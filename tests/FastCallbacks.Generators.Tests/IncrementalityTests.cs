@@ -47,8 +47,7 @@ public class IncrementalityTests
 
     private static readonly string[] TrackedSteps =
     [
-        TrackingNames.HandlerSites, TrackingNames.ValidHandlerSites, TrackingNames.ForwardingCallbacks,
-        TrackingNames.ValidForwardingCallbacks, TrackingNames.AllSites, TrackingNames.CallbackClasses,
+        TrackingNames.CallbackClasses, TrackingNames.ValidCallbackClasses,
     ];
 
     private static (GeneratorRun First, GeneratorRun Second) RunTwice(Func<CSharpCompilation, CSharpCompilation> edit)
@@ -131,7 +130,7 @@ public class IncrementalityTests
         var modelTypes = typeof(CallbackGenerator).Assembly.GetTypes()
             .Where(t => t.Namespace == "FastCallbacks.Generators.Models" && !t.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute)))
             .ToList();
-        Assert.That(modelTypes.Select(t => t.Name), Does.Contain("CallbackClassModel").And.Contain("HandlerSite"));
+        Assert.That(modelTypes.Select(t => t.Name), Does.Contain("CallbackClassModel").And.Contain("HandlerModel"));
 
         foreach (var type in modelTypes)
         {

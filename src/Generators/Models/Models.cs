@@ -47,8 +47,5 @@ internal sealed record CallbackTypeModel(
     bool DeclaresGetHandledEvents,
     EquatableArray<ForwardedPropertyModel> ForwardedProperties);
 
-/// <summary>An <c>[On]</c> method together with the class it belongs to; the output of the parse step.</summary>
-internal sealed record HandlerSite(CallbackTypeModel Type, HandlerModel Handler);
-
-/// <summary>Everything the emit step needs for one generated file: the class and its handlers in order.</summary>
+/// <summary>Everything the emit step needs for one generated file, and the output of the parse step: the class and its handlers in order.</summary>
 internal sealed record CallbackClassModel(CallbackTypeModel Type, EquatableArray<HandlerModel> Handlers);

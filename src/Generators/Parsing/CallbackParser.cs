@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using FastCallbacks.Generators.Emitting;
 using FastCallbacks.Generators.Helpers;
 using FastCallbacks.Generators.Models;
 using Microsoft.CodeAnalysis;
@@ -28,36 +29,72 @@ internal static class CallbackParser
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
-    /// <summary>Transform of the <c>[On]</c> pipeline: the method and its class, or null when either is unusable.</summary>
-    public static HandlerSite? ParseHandlerSite(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The transform: everything the generated part of one class needs (the class, its usable <c>[On]</c> methods in
+    /// declaration order, its forwarded properties), or null when there is nothing to generate. A class declared in
+    /// several parts is read once, from its first part with a base list; the other parts yield null.
+    /// </summary>
+    public static CallbackClassModel? ParseCallbackClass(GeneratorSyntaxContext context, CancellationToken cancellationToken)
     {
-        if (context.TargetSymbol is not IMethodSymbol targetMethod) return null;
-        // Both parts of a partial method are matched; treat them as the one method they are.
-        var method = targetMethod.PartialDefinitionPart ?? targetMethod;
-        if (!IsUsableHandler(method) || !SyntaxFacts.IsValidIdentifier(method.Name)) return null;
+        if (context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is not INamedTypeSymbol type) return null;
+        // Cheap tests first: most partial classes with a base list are not callbacks.
+        if (!DerivesFromCallback(type) || !IsFirstPartWithBaseList(type, context.Node, cancellationToken)) return null;
 
-        var type = ParseCallbackType(method.ContainingType, cancellationToken);
-        if (type is null) return null;
+        var model = ParseCallbackType(type, cancellationToken);
+        if (model is null) return null;
+        var result = new CallbackClassModel(model, Handlers(type));
+        return CallbackSourceWriter.HasOutput(result) ? result : null;
+    }
 
-        var handler = new HandlerModel(
-            Identifier(method.Name),
-            TakesEvent: method.Parameters.Length == 1,
-            Order: RankAmongHandlers(method),
-            Events: EventsToDispatch(method));
-        return new HandlerSite(type, handler);
+    private static bool DerivesFromCallback(INamedTypeSymbol type)
+    {
+        for (var ancestor = type.BaseType; ancestor is not null; ancestor = ancestor.BaseType)
+        {
+            if (KnownSymbols.IsCallback(ancestor)) return true;
+        }
+        return false;
+    }
+
+    private static bool IsFirstPartWithBaseList(INamedTypeSymbol type, SyntaxNode node, CancellationToken cancellationToken)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax { BaseList: not null })
+            {
+                return reference.SyntaxTree == node.SyntaxTree && reference.Span == node.Span;
+            }
+        }
+        return false;
     }
 
     /// <summary>
-    /// Transform of the forwarding pipeline: a partial class deriving from <c>Callback&lt;TLearner&gt;</c> that has
-    /// learner properties to forward, or null.
+    /// The class's usable <c>[On]</c> methods, ordered by file path then position so handlers of one event run in
+    /// declaration order; <see cref="HandlerModel.Order"/> is the rank in that order, which unrelated line moves keep.
     /// </summary>
-    public static CallbackTypeModel? ParseForwardingCallback(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    private static EquatableArray<HandlerModel> Handlers(INamedTypeSymbol type)
     {
-        if (context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is not INamedTypeSymbol type) return null;
-        // Cheap test first: most partial classes are not typed callbacks.
-        if (FindLearnerClass(type) is null) return null;
-        var model = ParseCallbackType(type, cancellationToken);
-        return model is { ForwardedProperties.Count: > 0 } ? model : null;
+        var handlers = new List<(IMethodSymbol Method, (string Path, int Position) Key)>();
+        foreach (var member in type.GetMembers())
+        {
+            // A partial method is listed once, as its definition, which carries the attributes of both parts.
+            if (member is not IMethodSymbol { PartialDefinitionPart: null } method) continue;
+            if (!method.GetAttributes().Any(a => KnownSymbols.IsOnAttribute(a.AttributeClass))) continue;
+            if (!IsUsableHandler(method) || !SyntaxFacts.IsValidIdentifier(method.Name)) continue;
+            handlers.Add((method, SourceKey(method)));
+        }
+        handlers.Sort((a, b) => CompareSourceKeys(a.Key, b.Key));
+
+        var models = new HandlerModel[handlers.Count];
+        for (var i = 0; i < models.Length; i++)
+        {
+            var method = handlers[i].Method;
+            models[i] = new HandlerModel(
+                Identifier(method.Name),
+                TakesEvent: method.Parameters.Length == 1,
+                Order: i,
+                Events: EventsToDispatch(method));
+        }
+        return models.ToEquatableArray();
     }
 
     /// <summary>The class-level model, or null when the generator must leave the class alone.</summary>
@@ -125,27 +162,6 @@ internal static class CallbackParser
             foreach (var e in ReadEvents(overridden)) registeredByBase.Add(e.Value);
         }
         return ReadEvents(method).Where(e => !registeredByBase.Contains(e.Value)).ToEquatableArray();
-    }
-
-    /// <summary>
-    /// The method's rank among its class's <c>[On]</c> methods, ordered by file path then position. A rank rather
-    /// than the position itself keeps the model unchanged when unrelated lines move.
-    /// </summary>
-    private static int RankAmongHandlers(IMethodSymbol method)
-    {
-        var key = SourceKey(method);
-        var rank = 0;
-        foreach (var member in method.ContainingType.GetMembers())
-        {
-            if (member is IMethodSymbol other
-                && !SymbolEqualityComparer.Default.Equals(other, method)
-                && other.GetAttributes().Any(a => KnownSymbols.IsOnAttribute(a.AttributeClass))
-                && CompareSourceKeys(SourceKey(other), key) < 0)
-            {
-                rank++;
-            }
-        }
-        return rank;
     }
 
     private static (string Path, int Position) SourceKey(IMethodSymbol method)
