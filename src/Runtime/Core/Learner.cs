@@ -209,6 +209,8 @@ public partial class Learner : IDisposable
                     $"`{cb}` is already attached to {(here ? "this" : "another")} learner; a callback instance can be added once. " +
                     "Create a new instance, or remove it first.", nameof(cbs));
         }
+        // Nothing to add (every Fit without cbs comes here): keep the order and the dispatch tables.
+        if (adding.Count == 0) return this;
         // Check the ordering before changing anything, so a cycle leaves the learner as it was.
         CallbackOrder.Sort([.. _cbs, .. adding]);
         foreach (var cb in adding)
@@ -227,12 +229,14 @@ public partial class Learner : IDisposable
     public Learner RemoveCbs(IEnumerable<Callback> cbs)
     {
         ArgumentNullException.ThrowIfNull(cbs);
+        var removed = false;
         foreach (var cb in cbs.ToList())
         {
             if (cb is null || !_cbs.Remove(cb)) continue;
             cb.Learn = null;
+            removed = true;
         }
-        InvalidateDispatchTables();
+        if (removed) InvalidateDispatchTables();
         return this;
     }
 
