@@ -312,6 +312,23 @@ public class DispatchBehaviorTests
     }
 
     [Test]
+    public void ClassWritingItsOwnDispatchWrapsExceptionsKeepsIt()
+    {
+        var run = GeneratorHarness.Run("""
+            using FastCallbacks;
+            public partial class Custom : Callback
+            {
+                [On(Event.BeforeFit)] void Go() { }
+                protected override bool DispatchWrapsExceptions => false;
+            }
+            """);
+        GeneratorHarness.AssertCompilesCleanly(run);
+        var source = run.Sources.Single().Value;
+        Assert.That(source, Does.Contain("void Dispatch"));
+        Assert.That(source, Does.Not.Contain("DispatchWrapsExceptions"));
+    }
+
+    [Test]
     public void ClassWritingItsOwnDispatchGetsNoGeneratedDispatch()
     {
         var run = GeneratorHarness.Run("""
@@ -326,6 +343,7 @@ public class DispatchBehaviorTests
         var source = run.Sources.Single().Value;
         Assert.That(source, Does.Contain("GetHandledEvents"));
         Assert.That(source, Does.Not.Contain("void Dispatch"));
+        Assert.That(source, Does.Contain("DispatchWrapsExceptions => false"), "the learner wraps a hand-written Dispatch's failures");
     }
 
     [Test]

@@ -50,6 +50,9 @@ internal static class CallbackSourceWriter
         var handled = HandledEvents(model);
         if (handled != 0 && !type.DeclaresGetHandledEvents) members.Add(() => WriteGetHandledEvents(writer, type, handled));
         if (handled != 0 && !type.DeclaresDispatch) members.Add(() => WriteDispatch(writer, model, handled));
+        // A hand-written Dispatch (perhaps beneath a generated one) does not name its failures: the learner must.
+        if (handled != 0 && type.DeclaresDispatch && !type.DeclaresDispatchWrapsExceptions)
+            members.Add(() => WriteDispatchWrapsExceptions(writer, wraps: false));
         foreach (var property in type.ForwardedProperties) members.Add(() => WriteForwardedProperty(writer, property));
         for (var i = 0; i < members.Count; i++)
         {
@@ -91,9 +94,11 @@ internal static class CallbackSourceWriter
             .OrderBy(e => e.Value);
 
         // The handlers' failures are named here, where the callback is known, so the learner's loop needs no try.
-        writer.Line("/// <inheritdoc/>");
-        writer.Line("protected override bool DispatchWrapsExceptions => true;");
-        writer.Line();
+        if (!model.Type.DeclaresDispatchWrapsExceptions)
+        {
+            WriteDispatchWrapsExceptions(writer, wraps: true);
+            writer.Line();
+        }
         writer.Line("/// <inheritdoc/>");
         writer.Line($"protected override void Dispatch({EventType} @event)");
         writer.Open();
@@ -129,6 +134,12 @@ internal static class CallbackSourceWriter
         writer.Line("throw new global::FastCallbacks.CallbackException(this, @event, ex);");
         writer.Close();
         writer.Close();
+    }
+
+    private static void WriteDispatchWrapsExceptions(IndentedWriter writer, bool wraps)
+    {
+        writer.Line("/// <inheritdoc/>");
+        writer.Line($"protected override bool DispatchWrapsExceptions => {(wraps ? "true" : "false")};");
     }
 
     private static void WriteForwardedProperty(IndentedWriter writer, ForwardedPropertyModel property)

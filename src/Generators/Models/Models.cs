@@ -37,6 +37,7 @@ internal sealed record HandlerModel(string MethodName, bool TakesEvent, int Orde
 /// </param>
 /// <param name="DeclaresDispatch">The class writes its own <c>Dispatch</c>, so none is generated.</param>
 /// <param name="DeclaresGetHandledEvents">The class writes its own <c>GetHandledEvents</c>, so none is generated.</param>
+/// <param name="DeclaresDispatchWrapsExceptions">The class writes its own <c>DispatchWrapsExceptions</c>, so none is generated.</param>
 /// <param name="ForwardedProperties">Properties of a <c>Callback&lt;TLearner&gt;</c>'s learner to forward.</param>
 internal sealed record CallbackTypeModel(
     string HintName,
@@ -45,6 +46,7 @@ internal sealed record CallbackTypeModel(
     uint InheritedEvents,
     bool DeclaresDispatch,
     bool DeclaresGetHandledEvents,
+    bool DeclaresDispatchWrapsExceptions,
     EquatableArray<ForwardedPropertyModel> ForwardedProperties);
 
 /// <summary>Everything the emit step needs for one generated file, and the output of the parse step: the class and its handlers in order.</summary>

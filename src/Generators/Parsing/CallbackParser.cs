@@ -110,6 +110,7 @@ internal static class CallbackParser
             inheritedEvents,
             DeclaresDispatch: type.GetMembers("Dispatch").OfType<IMethodSymbol>().Any(IsDispatchSignature),
             DeclaresGetHandledEvents: type.GetMembers("GetHandledEvents").OfType<IMethodSymbol>().Any(m => m.Parameters.Length == 0),
+            DeclaresDispatchWrapsExceptions: type.GetMembers("DispatchWrapsExceptions").OfType<IPropertySymbol>().Any(),
             ForwardedPropertyModels(type, cancellationToken));
     }
 

@@ -108,8 +108,9 @@ public abstract partial class Callback
 
     /// <summary>
     /// Whether <see cref="Dispatch"/> wraps its handlers' exceptions in <see cref="CallbackException"/> itself, as
-    /// the generated one does (it returns true); when false, the learner wraps them around the call. A class that
-    /// overrides <see cref="Dispatch"/> by hand beneath a generated one should return false again.
+    /// the generated one does (it returns true); when false, the learner wraps them around the call. The generator
+    /// returns false again for a class with handlers whose <see cref="Dispatch"/> is written by hand; a class
+    /// without handlers that overrides <see cref="Dispatch"/> beneath a generated one should do the same.
     /// </summary>
     protected virtual bool DispatchWrapsExceptions => false;
 

@@ -29,6 +29,25 @@ public partial class HandlerFailureNamingTests
         protected override void Dispatch(Event @event) => throw new FormatException("by hand");
     }
 
+    /// <summary>Writes Dispatch by hand on top of a generated base; the generator marks it as not wrapping.</summary>
+    public sealed partial class HandWrittenOnGenerated : GeneratedBase
+    {
+        [On(Event.BeforeEpoch)]
+        private void EpochStarts() { }
+
+        protected override void Dispatch(Event @event)
+        {
+            base.Dispatch(@event);
+            if (@event == Event.BeforeEpoch) throw new NotSupportedException("hand-written on top");
+        }
+    }
+
+    public partial class GeneratedBase : Callback
+    {
+        [On(Event.BeforeFit)]
+        private void Fine() { }
+    }
+
     /// <summary>Dispatches another event from inside a handler; the nested callback fails.</summary>
     public sealed partial class Nesting : Callback
     {
@@ -80,6 +99,14 @@ public partial class HandlerFailureNamingTests
         Assert.That(ex.Message, Is.EqualTo("Exception occurred in `HandWritten` when calling event `before_epoch`: by hand"));
         Assert.That(ex.CallbackType, Is.EqualTo(typeof(HandWritten)));
         Assert.That(ex.InnerException, Is.TypeOf<FormatException>());
+    }
+
+    [Test]
+    public void A_hand_written_dispatch_beneath_a_generated_one_is_wrapped_too()
+    {
+        using var learn = TestData.RegressionLearner();
+        var ex = Assert.Throws<CallbackException>(() => learn.Fit(1, cbs: [new HandWrittenOnGenerated()]))!;
+        Assert.That(ex.Message, Is.EqualTo("Exception occurred in `HandWrittenOnGenerated` when calling event `before_epoch`: hand-written on top"));
     }
 
     [Test]
