@@ -203,9 +203,10 @@ public partial class Learner
     public void Invoke(Event @event)
     {
         // The current phase's per-event arrays are already filtered (handled events, run_train/run_valid), so each
-        // callback costs one flag check and one call. No try here: each callback's Dispatch names its own failures
-        // (see Callback.DispatchUnchecked), so this loop keeps its locals in registers.
-        var cbs = (_phaseTable ?? PhaseTable())[(int)@event];
+        // callback costs one flag check and one call; they sit inline in the learner, one load from this. No try
+        // here: each callback's Dispatch names its own failures (see Callback.DispatchUnchecked), so this loop keeps
+        // its locals in registers.
+        var cbs = _phaseTable[(int)@event];
         if (@event == Event.AfterFit)
         {
             InvokeAfterFit();
@@ -218,10 +219,11 @@ public partial class Learner
         }
     }
 
-    /// <summary>The current phase's per-event arrays; null after the callbacks, a run flag or <see cref="Training"/> changed.</summary>
-    private Callback[][]? _phaseTable;
+    /// <summary>The current phase's per-event arrays, copied from the dispatch tables when the phase or the callbacks change.</summary>
+    private PerEvent<Callback[]> _phaseTable;
 
-    private Callback[][] PhaseTable() => _phaseTable = _dispatch.For(this, Training);
+    /// <summary>Points <see cref="_phaseTable"/> at the current phase's arrays (building the tables when they are stale).</summary>
+    private void RefreshPhaseTable() => _phaseTable = _dispatch.For(this, _training);
 
     /// <summary>Dispatches an event given by its fastai or C# name (<c>"before_fit"</c>, <c>"BeforeFit"</c>).</summary>
     /// <exception cref="ArgumentException">No event has that name.</exception>
@@ -237,10 +239,11 @@ public partial class Learner
         }
     }
 
+    /// <summary>The callbacks or a run flag changed: rebuild the tables now, so a dispatch never checks for staleness.</summary>
     internal void InvalidateDispatchTables()
     {
         _dispatch.Invalidate();
-        _phaseTable = null;
+        RefreshPhaseTable();
     }
 
     /// <summary>The callbacks in dispatch order (Order, then RunBefore/RunAfter).</summary>
@@ -256,22 +259,22 @@ public partial class Learner
     /// </summary>
     private sealed class DispatchTables
     {
-        private Callback[][]? _train;
-        private Callback[][]? _valid;
+        private PerEvent<Callback[]> _train;
+        private PerEvent<Callback[]> _valid;
+        private bool _built;
         private Callback[]? _sorted;
 
         public void Invalidate()
         {
-            _train = null;
-            _valid = null;
+            _built = false;
             _sorted = null;
         }
 
         /// <summary>The per-event arrays of one phase.</summary>
-        public Callback[][] For(Learner learn, bool training)
+        public PerEvent<Callback[]> For(Learner learn, bool training)
         {
-            if (_train is null) Build(learn);
-            return training ? _train! : _valid!;
+            if (!_built) Build(learn);
+            return training ? _train : _valid;
         }
 
         public Callback[] Sorted(Learner learn) => _sorted ??= CallbackOrder.Sort(learn._cbs);
@@ -279,18 +282,22 @@ public partial class Learner
         private void Build(Learner learn)
         {
             var sorted = Sorted(learn);
-            var train = new Callback[Events.Count][];
-            var valid = new Callback[Events.Count][];
             for (var e = 0; e < Events.Count; e++)
             {
                 var ev = (Event)e;
                 var inner = Events.IsInnerLoop(ev);
-                train[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunTrain)).ToArray();
-                valid[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunValid)).ToArray();
+                _train[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunTrain)).ToArray();
+                _valid[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunValid)).ToArray();
             }
-            _train = train;
-            _valid = valid;
+            _built = true;
         }
+    }
+
+    /// <summary>One value per event, inline (fastai's 24 events).</summary>
+    [System.Runtime.CompilerServices.InlineArray(Events.Count)]
+    private struct PerEvent<T>
+    {
+        private T _first;
     }
 
     /// <summary>The loop's stage bodies as delegates made once, so running a batch allocates no closures.</summary>

@@ -52,6 +52,7 @@ public partial class Learner : IDisposable
         Path = path ?? ".";
         ModelDir = modelDir;
         _dispatch = new DispatchTables();
+        RefreshPhaseTable();
         _stages = new Stages(this);
         if (defaultCbs) AddCbs(Defaults.CreateCallbacks());
         if (cbs is not null) AddCbs(cbs);
@@ -150,9 +151,10 @@ public partial class Learner : IDisposable
         get => _training;
         set
         {
+            if (_training == value) return;
             _training = value;
-            // The dispatch table is per phase (run_train/run_valid): the next event looks up the new phase's.
-            _phaseTable = null;
+            // The dispatch table is per phase (run_train/run_valid).
+            RefreshPhaseTable();
         }
     }
 
