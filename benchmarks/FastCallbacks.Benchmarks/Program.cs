@@ -30,7 +30,7 @@ public static class Program
 
         IConfig config = DefaultConfig.Instance.AddExporter(JsonExporter.Full);
         // The full job: fixed counts, so a run of everything takes minutes, not hours, on two shared cores. Ten warmup
-        // iterations: tiered JIT recompilations still landed after five on this machine, moving later iterations.
+        // iterations: with five, some runs stepped to a different speed partway through the measured iterations.
         // A --job given on the command line (dry, short, ...) replaces it.
         if (!args.Any(a => a is "--job" or "-j"))
         {
