@@ -98,7 +98,7 @@ internal static class CallbackParser
     }
 
     /// <summary>The class-level model, or null when the generator must leave the class alone.</summary>
-    public static CallbackTypeModel? ParseCallbackType(INamedTypeSymbol type, CancellationToken cancellationToken)
+    private static CallbackTypeModel? ParseCallbackType(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         if (!IsExtensibleClass(type, cancellationToken) || !HasWritableNames(type)) return null;
         if (!TryReadInheritedEvents(type, out var inheritedEvents)) return null;

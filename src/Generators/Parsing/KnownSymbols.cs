@@ -9,7 +9,6 @@ namespace FastCallbacks.Generators.Parsing;
 internal static class KnownSymbols
 {
     public const string Namespace = "FastCallbacks";
-    public const string OnAttributeMetadataName = "FastCallbacks.OnAttribute";
 
     public static bool IsOnAttribute(INamedTypeSymbol? type) => IsFastCallbacksType(type, "OnAttribute");
 

@@ -59,14 +59,14 @@ public abstract partial class Callback
     public bool RunTrain
     {
         get => _runTrain;
-        set { _runTrain = value; Learn?.InvalidateDispatchTables(); }
+        set { _runTrain = value; Learn?.RebuildDispatchTables(); }
     }
 
     /// <summary>Whether the inner-loop handlers (see <see cref="Events.InnerLoop"/>) run while validating.</summary>
     public bool RunValid
     {
         get => _runValid;
-        set { _runValid = value; Learn?.InvalidateDispatchTables(); }
+        set { _runValid = value; Learn?.RebuildDispatchTables(); }
     }
 
     /// <summary>

@@ -222,8 +222,8 @@ public partial class Learner
     /// <summary>The current phase's per-event arrays, copied from the dispatch tables when the phase or the callbacks change.</summary>
     private PerEvent<Callback[]> _phaseTable;
 
-    /// <summary>Points <see cref="_phaseTable"/> at the current phase's arrays (building the tables when they are stale).</summary>
-    private void RefreshPhaseTable() => _phaseTable = _dispatch.For(this, _training);
+    /// <summary>Points <see cref="_phaseTable"/> at the current phase's arrays.</summary>
+    private void RefreshPhaseTable() => _phaseTable = _dispatch.For(_training);
 
     /// <summary>Dispatches an event given by its fastai or C# name (<c>"before_fit"</c>, <c>"BeforeFit"</c>).</summary>
     /// <exception cref="ArgumentException">No event has that name.</exception>
@@ -232,7 +232,7 @@ public partial class Learner
     /// <summary>AfterFit also sets every callback's <see cref="Callback.Run"/> back to true, handler or not, as fastai does.</summary>
     private void InvokeAfterFit()
     {
-        foreach (var cb in _dispatch.Sorted(this))
+        foreach (var cb in _dispatch.Sorted)
         {
             if (cb.Run && cb.HandledEvents.Contains(Event.AfterFit)) cb.DispatchUnchecked(Event.AfterFit);
             cb.Run = true;
@@ -240,18 +240,18 @@ public partial class Learner
     }
 
     /// <summary>The callbacks or a run flag changed: rebuild the tables now, so a dispatch never checks for staleness.</summary>
-    internal void InvalidateDispatchTables()
+    internal void RebuildDispatchTables()
     {
-        _dispatch.Invalidate();
+        _dispatch.Rebuild(_cbs);
         RefreshPhaseTable();
     }
 
     /// <summary>The callbacks in dispatch order (Order, then RunBefore/RunAfter).</summary>
-    public IReadOnlyList<Callback> OrderedCbs() => _dispatch.Sorted(this);
+    public IReadOnlyList<Callback> OrderedCbs() => _dispatch.Sorted;
 
     /// <summary>The callbacks that handle <paramref name="event"/>, in dispatch order (fastai's <c>ordered_cbs</c>).</summary>
     public IReadOnlyList<Callback> OrderedCbs(Event @event) =>
-        _dispatch.Sorted(this).Where(cb => cb.HandledEvents.Contains(@event)).ToArray();
+        _dispatch.Sorted.Where(cb => cb.HandledEvents.Contains(@event)).ToArray();
 
     /// <summary>
     /// The per-event arrays of callbacks, rebuilt only after the callback list or a run flag changes. A dispatch
@@ -261,27 +261,16 @@ public partial class Learner
     {
         private PerEvent<Callback[]> _train;
         private PerEvent<Callback[]> _valid;
-        private bool _built;
-        private Callback[]? _sorted;
 
-        public void Invalidate()
-        {
-            _built = false;
-            _sorted = null;
-        }
+        /// <summary>The callbacks in dispatch order (Order, then RunBefore/RunAfter).</summary>
+        public Callback[] Sorted { get; private set; } = [];
 
         /// <summary>The per-event arrays of one phase.</summary>
-        public PerEvent<Callback[]> For(Learner learn, bool training)
-        {
-            if (!_built) Build(learn);
-            return training ? _train : _valid;
-        }
+        public PerEvent<Callback[]> For(bool training) => training ? _train : _valid;
 
-        public Callback[] Sorted(Learner learn) => _sorted ??= CallbackOrder.Sort(learn._cbs);
-
-        private void Build(Learner learn)
+        public void Rebuild(List<Callback> cbs)
         {
-            var sorted = Sorted(learn);
+            var sorted = CallbackOrder.Sort(cbs);
             for (var e = 0; e < Events.Count; e++)
             {
                 var ev = (Event)e;
@@ -289,7 +278,7 @@ public partial class Learner
                 _train[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunTrain)).ToArray();
                 _valid[e] = sorted.Where(cb => cb.HandledEvents.Contains(ev) && (!inner || cb.RunValid)).ToArray();
             }
-            _built = true;
+            Sorted = sorted;
         }
     }
 

@@ -52,7 +52,7 @@ public partial class Learner : IDisposable
         Path = path ?? ".";
         ModelDir = modelDir;
         _dispatch = new DispatchTables();
-        RefreshPhaseTable();
+        RebuildDispatchTables();
         _stages = new Stages(this);
         if (defaultCbs) AddCbs(Defaults.CreateCallbacks());
         if (cbs is not null) AddCbs(cbs);
@@ -220,7 +220,7 @@ public partial class Learner : IDisposable
             cb.Learn = this;
             _cbs.Add(cb);
         }
-        InvalidateDispatchTables();
+        RebuildDispatchTables();
         return this;
     }
 
@@ -238,7 +238,7 @@ public partial class Learner : IDisposable
             cb.Learn = null;
             removed = true;
         }
-        if (removed) InvalidateDispatchTables();
+        if (removed) RebuildDispatchTables();
         return this;
     }
 
