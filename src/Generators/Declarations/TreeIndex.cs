@@ -16,7 +16,8 @@ namespace FastCallbacks.Generators.Declarations;
 /// </summary>
 /// <remarks>
 /// The fingerprint hashes the tree's file path and its text outside member bodies (block and expression bodies of
-/// methods, constructors, operators and accessors, and expression-bodied properties), with a marker for each body,
+/// methods, constructors, operators and accessors, and of expression-bodied properties and indexers), with one marker
+/// for each body,
 /// plus every preprocessor directive (a <c>#nullable</c> inside a body still changes the declarations after it). A
 /// body cannot change any symbol the generator reads: types, base types, member signatures, attributes and their
 /// constant arguments, nullability and source order are all declared outside bodies. So two versions of a tree with
@@ -59,15 +60,14 @@ internal sealed class TreeIndex
         return new TreeIndex(hash.ToHash(), walker.Aliases.ToImmutable(), walker.Classes.ToImmutable());
     }
 
-    private static void HashOutsideBodies(ref DeclarationHash.Builder hash, SourceText text, List<(TextSpan Span, char Kind)> bodies, CancellationToken cancellationToken)
+    private static void HashOutsideBodies(ref DeclarationHash.Builder hash, SourceText text, List<TextSpan> bodies, CancellationToken cancellationToken)
     {
         var buffer = new char[4096];
         var position = 0;
-        foreach (var (span, kind) in bodies)
+        foreach (var span in bodies)
         {
             HashRange(ref hash, text, position, span.Start, buffer, cancellationToken);
             hash.Add('\u0002');
-            hash.Add(kind);
             position = span.End;
         }
         HashRange(ref hash, text, position, text.Length, buffer, cancellationToken);
@@ -93,7 +93,7 @@ internal sealed class TreeIndex
     {
         public readonly ImmutableArray<UsingAlias>.Builder Aliases = ImmutableArray.CreateBuilder<UsingAlias>();
         public readonly ImmutableArray<ClassEntry>.Builder Classes = ImmutableArray.CreateBuilder<ClassEntry>();
-        public readonly List<(TextSpan Span, char Kind)> Bodies = [];
+        public readonly List<TextSpan> Bodies = [];
 
         public void VisitCompilationUnit(CompilationUnitSyntax? unit)
         {
@@ -132,24 +132,31 @@ internal sealed class TreeIndex
                         VisitMembers(type.Members);
                         break;
                     case BaseMethodDeclarationSyntax method:
-                        AddBody(method.Body, method.ExpressionBody);
+                        AddBody(method.Body, method.ExpressionBody, method.SemicolonToken);
                         break;
-                    case BasePropertyDeclarationSyntax property:
-                        if (property is PropertyDeclarationSyntax { ExpressionBody: { } propertyArrow }) AddBody(null, propertyArrow);
-                        if (property is IndexerDeclarationSyntax { ExpressionBody: { } indexerArrow }) AddBody(null, indexerArrow);
-                        if (property.AccessorList is { } accessors)
-                        {
-                            foreach (var accessor in accessors.Accessors) AddBody(accessor.Body, accessor.ExpressionBody);
-                        }
+                    case PropertyDeclarationSyntax { ExpressionBody: { } arrow } property:
+                        AddBody(null, arrow, property.SemicolonToken);
+                        break;
+                    case IndexerDeclarationSyntax { ExpressionBody: { } arrow } indexer:
+                        AddBody(null, arrow, indexer.SemicolonToken);
+                        break;
+                    case BasePropertyDeclarationSyntax { AccessorList: { } accessors }:
+                        foreach (var accessor in accessors.Accessors) AddBody(accessor.Body, accessor.ExpressionBody, accessor.SemicolonToken);
                         break;
                 }
             }
         }
 
-        private void AddBody(BlockSyntax? block, ArrowExpressionClauseSyntax? arrow)
+        /// <summary>
+        /// A body, block or expression alike (<c>=&gt; x;</c> and <c>{ return x; }</c> declare the same member), the
+        /// expression's semicolon included; a member without a body (<c>void M();</c>) keeps its semicolon in the text.
+        /// </summary>
+        private void AddBody(BlockSyntax? block, ArrowExpressionClauseSyntax? arrow, SyntaxToken semicolon)
         {
-            if (block is not null) Bodies.Add((block.Span, 'B'));
-            if (arrow is not null) Bodies.Add((arrow.Span, 'A'));
+            if (block is not null) Bodies.Add(block.Span);
+            if (arrow is not null) Bodies.Add(semicolon.IsKind(SyntaxKind.SemicolonToken) && !semicolon.IsMissing
+                ? TextSpan.FromBounds(arrow.SpanStart, semicolon.Span.End)
+                : arrow.Span);
         }
     }
 }
