@@ -60,9 +60,12 @@ internal sealed class TreeIndex
         return new TreeIndex(hash.ToHash(), walker.Aliases.ToImmutable(), walker.Classes.ToImmutable());
     }
 
+    // One per thread: indexing a thousand files must not allocate a thousand buffers.
+    [ThreadStatic] private static char[]? s_buffer;
+
     private static void HashOutsideBodies(ref DeclarationHash.Builder hash, SourceText text, List<TextSpan> bodies, CancellationToken cancellationToken)
     {
-        var buffer = new char[4096];
+        var buffer = s_buffer ??= new char[2048];
         var position = 0;
         foreach (var span in bodies)
         {
