@@ -12,6 +12,7 @@ namespace FastCallbacks.Benchmarks.Generators;
 /// wall clock. BenchmarkDotNet runs one case after another, minutes apart, so load from other processes that drifts
 /// over minutes skews its ratios between generators; here it hits all of them alike. Prints, per case, the median
 /// of the rounds, then one machine-readable line per case (<c>generator-case\tNAME\tCPU_MS\tWALL_MS</c>) for the report.
+/// <c>--cases TEXT</c> keeps only the cases whose name contains TEXT.
 /// </summary>
 internal static class GeneratorInterleaved
 {
@@ -23,8 +24,9 @@ internal static class GeneratorInterleaved
         var rounds = i + 1 < args.Length && int.TryParse(args[i + 1], out var r) ? r : 20;
         var inv = CultureInfo.InvariantCulture;
 
+        var only = Array.IndexOf(args, "--cases") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : "";
         var cases = new List<Case>();
-        foreach (var name in GeneratorPeerBenchmarks.Cases())
+        foreach (var name in GeneratorPeerBenchmarks.Cases().Where(n => n.Contains(only, StringComparison.Ordinal)))
         {
             var benchmark = new GeneratorPeerBenchmarks { Case = name };
             benchmark.Setup();
@@ -39,6 +41,7 @@ internal static class GeneratorInterleaved
         cases.Add(new($"HomeTurf/{GeneratorSets.SyntaxFloor}", home.SyntaxFloorRerun));
         cases.Add(new($"HomeTurfFirstRun/{GeneratorSets.FastCallbacks}", home.FirstRun));
         cases.Add(new($"HomeTurfFirstRun/{GeneratorSets.PreviousDesign}", home.FirstRunPreviousDesign));
+        cases.RemoveAll(k => !k.Name.Contains(only, StringComparison.Ordinal));
 
         // Warm up (JIT, Roslyn's lazy tables), then repetitions per case that take about 20 ms of CPU.
         foreach (var c in cases) { c.Run(); c.Run(); }
