@@ -46,11 +46,12 @@ internal readonly record struct DeclarationHash(ulong Low, ulong High)
             _length += count;
         }
 
+        /// <summary>The text, after its length: no two sequences of strings hash the same characters.</summary>
         public void Add(string? text)
         {
             text ??= string.Empty;
+            Add((ulong)text.Length);
             foreach (var c in text) Add(c);
-            Add('\uFFFF');
         }
 
         public void Add(ulong value)

@@ -16,9 +16,9 @@ namespace FastCallbacks.Generators.Declarations;
 /// </summary>
 /// <remarks>
 /// The fingerprint hashes the tree's file path and its text outside member bodies (block and expression bodies of
-/// methods, constructors, operators and accessors, and of expression-bodied properties and indexers), with one marker
-/// for each body,
-/// plus every preprocessor directive (a <c>#nullable</c> inside a body still changes the declarations after it). A
+/// methods, constructors, operators and accessors, and of expression-bodied properties and indexers), each stretch
+/// between two bodies after its length (which marks where the bodies were), plus every preprocessor directive (a
+/// <c>#nullable</c> inside a body still changes the declarations after it). A
 /// body cannot change any symbol the generator reads: types, base types, member signatures, attributes and their
 /// constant arguments, nullability and source order are all declared outside bodies. So two versions of a tree with
 /// the same fingerprint have the same declarations, and an edit inside a method body leaves it unchanged.
@@ -47,14 +47,14 @@ internal sealed class TreeIndex
         var walker = new Walker(cancellationToken);
         walker.VisitCompilationUnit(root as CompilationUnitSyntax);
 
+        // Every piece goes in after its length, so no text can pass for a body marker or a boundary.
         var hash = new DeclarationHash.Builder();
         hash.Add(tree.FilePath);
-        hash.Add('\0');
+        hash.Add((ulong)walker.Bodies.Count);
         HashOutsideBodies(ref hash, tree.GetText(cancellationToken), walker.Bodies, cancellationToken);
         // Directives anywhere, bodies included; those outside bodies are hashed twice, which changes nothing.
         for (var directive = root.GetFirstDirective(); directive is not null; directive = directive.GetNextDirective())
         {
-            hash.Add('\u0001');
             hash.Add(directive.ToFullString());
         }
         return new TreeIndex(hash.ToHash(), walker.Aliases.ToImmutable(), walker.Classes.ToImmutable());
@@ -70,14 +70,15 @@ internal sealed class TreeIndex
         foreach (var span in bodies)
         {
             HashRange(ref hash, text, position, span.Start, buffer, cancellationToken);
-            hash.Add('\u0002');
             position = span.End;
         }
         HashRange(ref hash, text, position, text.Length, buffer, cancellationToken);
     }
 
+    /// <summary>The text between two bodies (or an end), after its length: the lengths mark where the bodies were.</summary>
     private static void HashRange(ref DeclarationHash.Builder hash, SourceText text, int start, int end, char[] buffer, CancellationToken cancellationToken)
     {
+        hash.Add((ulong)(end - start));
         while (start < end)
         {
             cancellationToken.ThrowIfCancellationRequested();
