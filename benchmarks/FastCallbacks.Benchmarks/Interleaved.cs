@@ -145,7 +145,7 @@ internal static class Interleaved
         return ThreadCpuNs() - start;
     }
 
-    private static double ThreadCpuNs()
+    internal static double ThreadCpuNs()
     {
         if (clock_gettime(ClockThreadCpuTimeId, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed.");
         return ts.Seconds * 1e9 + ts.Nanoseconds;
@@ -163,7 +163,7 @@ internal static class Interleaved
     [DllImport("libc", SetLastError = false)]
     private static extern int clock_gettime(int clockId, out Timespec time);
 
-    private static double Median(List<double> xs) => Percentile(xs, 0.5);
+    internal static double Median(List<double> xs) => Percentile(xs, 0.5);
 
     private static double Percentile(List<double> xs, double p)
     {
