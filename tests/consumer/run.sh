@@ -67,7 +67,6 @@ nupkg="$feed/FastCallbacks.$version.nupkg"
 [ -f "$feed/FastCallbacks.$version.snupkg" ] || fail "no symbols package (.snupkg)" "$work/pack.log"
 pass "dotnet pack made FastCallbacks.$version.nupkg and .snupkg ($(elapsed))"
 
-
 contents="$(unzip -Z1 "$nupkg")"
 for entry in \
   lib/net8.0/FastCallbacks.dll lib/net10.0/FastCallbacks.dll \
@@ -86,27 +85,19 @@ echo "consumer: package contents:"
 grep -v -E '^(_rels/|package/|\[Content_Types\])' <<<"$contents" | sed 's/^/consumer:   /'
 pass "package layout: lib/net8.0, lib/net10.0, analyzers/dotnet/cs (3 dlls), build/, buildTransitive/, README, LICENSE; dependencies: $deps"
 
-# ---- 2. A fresh console project using the package ----
-cat >"$work/nuget.config" <<EOF
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="local" value="$feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-  <packageSourceMapping>
-    <packageSource key="local"><package pattern="FastCallbacks" /></packageSource>
-    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-  </packageSourceMapping>
-</configuration>
-EOF
+# ---- 2. A fresh console project using the package, added as getting-started.md says ----
 app="$work/app"
 dotnet new console -n Consumer -o "$app" >"$work/new.log" 2>&1 || fail "dotnet new console" "$work/new.log"
 cd "$app"
-dotnet add package FastCallbacks --version "$version" --no-restore >"$work/add.log" 2>&1 || fail "dotnet add package FastCallbacks" "$work/add.log"
-dotnet add package TorchSharp-cpu --version 0.107.0 >>"$work/add.log" 2>&1 || fail "dotnet add package TorchSharp-cpu" "$work/add.log"
-pass "dotnet new console + dotnet add package FastCallbacks $version, TorchSharp-cpu ($(elapsed))"
+{
+  dotnet new nugetconfig &&
+  dotnet nuget add source "$feed" --name fastcallbacks-local --configfile nuget.config &&
+  dotnet add package FastCallbacks --prerelease &&
+  dotnet add package TorchSharp-cpu --version 0.107.0
+} >"$work/add.log" 2>&1 || fail "dotnet new nugetconfig, dotnet nuget add source, dotnet add package" "$work/add.log"
+grep -q "<PackageReference Include=\"FastCallbacks\" Version=\"$version\"" Consumer.csproj \
+  || fail "dotnet add package FastCallbacks --prerelease did not add $version: $(grep FastCallbacks Consumer.csproj)" "$work/add.log"
+pass "dotnet new console, nugetconfig, nuget add source, add package FastCallbacks --prerelease ($version), TorchSharp-cpu ($(elapsed))"
 
 cat >Program.cs <<'EOF'
 using System.Reflection;
@@ -238,5 +229,23 @@ grep -q "<PackageReference Include=\"FastCallbacks\" Version=\"$version2\"" Cons
 dotnet run "${build_flags[@]}" >"$work/run2.log" 2>&1 || fail "dotnet run with the second pack" "$work/run2.log"
 grep -qx "probe: $probe" "$work/run2.log" || fail "the app did not run the second pack's build (no 'probe: $probe')" "$work/run2.log"
 pass "a second pack after a change is $version2 (newer than $version); --prerelease picked it and the app ran it ($(elapsed))"
+
+# ---- 9. getting-started.md runs as written, each C# block as Program.cs of the fresh app ----
+blocks="$work/getting-started"
+mkdir -p "$blocks"
+awk -v dir="$blocks" '
+  /^```csharp[[:space:]]*$/ { n++; file = sprintf("%s/%02d.cs", dir, n); inside = 1; next }
+  inside && /^```[[:space:]]*$/ { inside = 0; next }
+  inside { print > file }
+' "$repo/docs/getting-started.md"
+count=$(find "$blocks" -name '*.cs' | wc -l)
+[ "$count" -ge 2 ] || fail "found $count C# blocks in docs/getting-started.md"
+for block in "$blocks"/*.cs; do
+  cp "$block" Program.cs
+  name="getting-started.md block $(basename "$block" .cs)"
+  dotnet run "${build_flags[@]}" >"$work/gs.log" 2>&1 || fail "$name does not build and run as written" "$work/gs.log"
+  grep -q 'accuracy' "$work/gs.log" || fail "$name printed no accuracy" "$work/gs.log"
+done
+pass "the $count C# blocks of getting-started.md build and run as Program.cs of the fresh app ($(elapsed))"
 
 echo "consumer: $checks checks passed in $(elapsed)"
