@@ -2,8 +2,9 @@
 # The consumer test (issue #6): FastCallbacks as a user gets it.
 #
 # Packs FastCallbacks into a local feed under its git-derived version (MinVer, plus the .local.<time> every local
-# pack gets: docs/packaging.md), creates a fresh `dotnet new console` project, adds the package from that feed (and
-# TorchSharp-cpu as the libtorch backend), writes two callbacks with [On] and one shadowing write, then checks that:
+# pack gets: docs/packaging.md), creates a fresh `dotnet new console` project, adds the package from that feed as
+# docs/getting-started.md says (and TorchSharp-cpu as the libtorch backend), writes two callbacks with [On] and one
+# shadowing write, then checks that:
 #   - the package version is MinVer's for this commit, and the assembly inside carries it with the commit;
 #   - the package holds the runtime (net8.0, net10.0), the generator, analyzers and code fixes, the native fix;
 #   - the project imports the native fix from buildTransitive/;
@@ -13,7 +14,8 @@
 #   - the code fixes load from the package, as an IDE loads them: `dotnet format` applies FCB0002's fix
 #     (add `partial`) and the build succeeds again;
 #   - a second pack after a change (in a clone of the repository) gets a newer version, `dotnet add package
-#     --prerelease` picks it, and the app runs the changed build, not the copy of the first in the NuGet cache.
+#     --prerelease` picks it, and the app runs the changed build, not the copy of the first in the NuGet cache;
+#   - every C# block of docs/getting-started.md builds and runs as the app's Program.cs.
 # Prints one line per check and "consumer: N checks passed" at the end; exits non-zero on the first failure.
 #
 # Only the FastCallbacks packages are throwaway: their versions are removed from the global packages folder at
