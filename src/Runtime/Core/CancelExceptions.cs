@@ -61,6 +61,13 @@ public abstract class CancelException : Exception
                 $"nothing in the training loop catches it at {_thrownAt}, so it ended {run}. " +
                 $"It is caught only when thrown from handlers of {LoopCatchTable.Describe(kind)} (analyzer FCB0005). {alternatives}";
         }
+        else if (_thrower is { } own && !TryGetKind(out _))
+        {
+            _escapedMessage =
+                $"{name} thrown from the {_thrownAt} handler of `{TypeNames.Simple(own.GetType())}` was not caught, so it ended {run}: " +
+                "the training loop catches only its own seven cancel exceptions (CancelBatchException, CancelFitException, …), " +
+                "each around its own stage (docs/event-order.md).";
+        }
         else
         {
             _escapedMessage =
@@ -71,8 +78,21 @@ public abstract class CancelException : Exception
         return false;
     }
 
-    private bool TryGetKind(out CancelKind kind) =>
-        Enum.TryParse(GetType().Name["Cancel".Length..^"Exception".Length], out kind) && LoopCatchTable.ExceptionName(kind) == GetType().Name;
+    /// <summary>Which of the seven this is; false for a class of the user's own, which no stage catches.</summary>
+    private bool TryGetKind(out CancelKind kind)
+    {
+        var type = GetType();
+        foreach (var k in Enum.GetValues<CancelKind>())
+        {
+            if (type.Namespace == nameof(FastCallbacks) && LoopCatchTable.ExceptionName(k) == type.Name)
+            {
+                kind = k;
+                return true;
+            }
+        }
+        kind = default;
+        return false;
+    }
 
     /// <summary>
     /// The FCB0005 table (the analyzers' <see cref="LoopCatchTable"/>, compiled in here too), with the phase known:

@@ -90,6 +90,19 @@ public class EscapedCancelTests
     }
 
     [Test]
+    public void A_cancel_exception_of_the_users_own_is_caught_nowhere_and_says_so()
+    {
+        var ex = Escape(Event.BeforeBatch, () => new SkipThisException());
+
+        Assert.That(ex, Is.TypeOf<SkipThisException>());
+        Assert.That(ex.Message, Is.EqualTo(
+            "SkipThisException thrown from the BeforeBatch handler of `ThrowOnEvent` was not caught, so it ended Fit: the training loop " +
+            "catches only its own seven cancel exceptions (CancelBatchException, CancelFitException, …), each around its own stage (docs/event-order.md)."));
+    }
+
+    private sealed class SkipThisException() : CancelException("skip this");
+
+    [Test]
     public void A_cancel_thrown_outside_any_handler_says_so()
     {
         // The loss function throws it while training, where only the validation stage would catch it.
