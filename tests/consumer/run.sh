@@ -15,6 +15,7 @@
 #     (add `partial`) and the build succeeds again;
 #   - a second pack after a change (in a clone of the repository) gets a newer version, `dotnet add package
 #     --prerelease` picks it, and the app runs the changed build, not the copy of the first in the NuGet cache;
+#   - a tag vX.Y.Z makes the release version X.Y.Z, and the commit after it X.Y.(Z+1)-alpha.0.1;
 #   - every C# block of docs/getting-started.md builds and runs as the app's Program.cs.
 # Prints one line per check and "consumer: N checks passed" at the end; exits non-zero on the first failure.
 #
@@ -231,6 +232,22 @@ grep -q "<PackageReference Include=\"FastCallbacks\" Version=\"$version2\"" Cons
 dotnet run "${build_flags[@]}" >"$work/run2.log" 2>&1 || fail "dotnet run with the second pack" "$work/run2.log"
 grep -qx "probe: $probe" "$work/run2.log" || fail "the app did not run the second pack's build (no 'probe: $probe')" "$work/run2.log"
 pass "a second pack after a change is $version2 (newer than $version); --prerelease picked it and the app ran it ($(elapsed))"
+
+# ---- 8. A tag makes a release version (in the clone: its own tag, its own commit) ----
+package_version() {  # the version `dotnet pack` would give the package, with ContinuousIntegrationBuild=$1
+  dotnet msbuild "$clone/src/Runtime/FastCallbacks.csproj" -nologo -nodeReuse:false -t:MinVer -p:_IsPacking=true \
+    -p:ContinuousIntegrationBuild="$1" -getProperty:PackageVersion 2>>"$work/tag.log" | tr -d '[:space:]'
+}
+git -C "$clone" tag v9.8.7 >"$work/tag.log" 2>&1 || fail "git tag v9.8.7 in the clone" "$work/tag.log"
+release="$(package_version true)"
+[ "$release" = "9.8.7" ] || fail "on a commit tagged v9.8.7 a release build packs '$release', not 9.8.7" "$work/tag.log"
+tagged_local="$(package_version false)"
+[[ "$tagged_local" =~ ^9\.8\.7-local\.[0-9]{17}$ ]] || fail "on a commit tagged v9.8.7 a local pack is '$tagged_local', not 9.8.7-local.<time>" "$work/tag.log"
+git -C "$clone" -c user.name=consumer-test -c user.email=consumer-test@localhost commit -q --allow-empty -m "after the tag" >>"$work/tag.log" 2>&1 \
+  || fail "git commit in the clone" "$work/tag.log"
+after="$(package_version true)"
+[ "$after" = "9.8.8-alpha.0.1" ] || fail "one commit after the tag v9.8.7 a release build packs '$after', not 9.8.8-alpha.0.1" "$work/tag.log"
+pass "a tag v9.8.7 makes the release version $release (a local pack: $tagged_local); the commit after it is $after"
 
 # ---- 9. getting-started.md runs as written, each C# block as Program.cs of the fresh app ----
 blocks="$work/getting-started"
