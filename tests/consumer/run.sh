@@ -234,18 +234,22 @@ grep -qx "probe: $probe" "$work/run2.log" || fail "the app did not run the secon
 pass "a second pack after a change is $version2 (newer than $version); --prerelease picked it and the app ran it ($(elapsed))"
 
 # ---- 8. A tag makes a release version (in the clone: its own tag, its own commit) ----
-package_version() {  # the version `dotnet pack` would give the package, with ContinuousIntegrationBuild=$1
-  dotnet msbuild "$clone/src/Runtime/FastCallbacks.csproj" -nologo -nodeReuse:false -t:MinVer -p:_IsPacking=true \
-    -p:ContinuousIntegrationBuild="$1" -getProperty:PackageVersion 2>>"$work/tag.log" | tr -d '[:space:]'
+# The version `dotnet pack` would give the package with ContinuousIntegrationBuild=$1 (restored in the clone's own
+# obj/: the pack above kept its outputs under $work).
+package_version() {
+  dotnet msbuild "$clone/src/Runtime/FastCallbacks.csproj" -restore -nologo -nodeReuse:false -t:MinVer -p:_IsPacking=true \
+    -p:ContinuousIntegrationBuild="$1" -getProperty:PackageVersion >"$work/version.out" 2>>"$work/tag.log" \
+    || { cat "$work/version.out" >>"$work/tag.log"; return 1; }
+  tr -d '[:space:]' <"$work/version.out"
 }
 git -C "$clone" tag v9.8.7 >"$work/tag.log" 2>&1 || fail "git tag v9.8.7 in the clone" "$work/tag.log"
-release="$(package_version true)"
+release="$(package_version true)" || fail "dotnet msbuild -t:MinVer in the clone" "$work/tag.log"
 [ "$release" = "9.8.7" ] || fail "on a commit tagged v9.8.7 a release build packs '$release', not 9.8.7" "$work/tag.log"
-tagged_local="$(package_version false)"
+tagged_local="$(package_version false)" || fail "dotnet msbuild -t:MinVer in the clone" "$work/tag.log"
 [[ "$tagged_local" =~ ^9\.8\.7-local\.[0-9]{17}$ ]] || fail "on a commit tagged v9.8.7 a local pack is '$tagged_local', not 9.8.7-local.<time>" "$work/tag.log"
 git -C "$clone" -c user.name=consumer-test -c user.email=consumer-test@localhost commit -q --allow-empty -m "after the tag" >>"$work/tag.log" 2>&1 \
   || fail "git commit in the clone" "$work/tag.log"
-after="$(package_version true)"
+after="$(package_version true)" || fail "dotnet msbuild -t:MinVer in the clone" "$work/tag.log"
 [ "$after" = "9.8.8-alpha.0.1" ] || fail "one commit after the tag v9.8.7 a release build packs '$after', not 9.8.8-alpha.0.1" "$work/tag.log"
 pass "a tag v9.8.7 makes the release version $release (a local pack: $tagged_local); the commit after it is $after"
 
