@@ -119,10 +119,20 @@ public abstract partial class Callback
     /// while this callback handled <paramref name="event"/>, is to be wrapped in a <see cref="CallbackException"/>
     /// (not a cancel exception, and not already wrapped for this callback and event by a base class's handler).
     /// </summary>
+    /// <remarks>A cancel exception is not wrapped; the filter notes this callback and event on it, for its message
+    /// should nothing in the loop catch it (<see cref="CancelException.Message"/>).</remarks>
+    /// <param name="exception">The exception on its way out of the handler.</param>
+    /// <param name="event">The event being dispatched.</param>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected bool ShouldWrapHandlerException(Exception exception, Event @event) =>
-        exception is not CancelException
-        && !(exception is CallbackException wrapped && ReferenceEquals(wrapped.Thrower, this) && wrapped.Event == @event);
+    protected bool ShouldWrapHandlerException(Exception exception, Event @event)
+    {
+        if (exception is CancelException cancel)
+        {
+            cancel.NoteThrower(this, @event);
+            return false;
+        }
+        return !(exception is CallbackException wrapped && ReferenceEquals(wrapped.Thrower, this) && wrapped.Event == @event);
+    }
 
     /// <summary>
     /// The learner's path to <see cref="Dispatch"/>: no flag checks (the learner's tables did them). Handler failures

@@ -49,6 +49,11 @@ public partial class Learner
             WithEvents<CancelFitException>(_stages.DoFit, Event.BeforeFit, Event.AfterCancelFit, Event.AfterFit);
             EndCleanup();
         }
+        catch (CancelException escaped) when (escaped.NoteEscape("Fit"))
+        {
+            // Never reached (the filter is false): the exception goes on as itself, its message now naming where it was thrown.
+            throw;
+        }
         finally
         {
             // However the fit ended, a batch stopped between backward and zero_grad leaves its gradient here:

@@ -253,6 +253,10 @@ public partial class Learner
             Invoke(Event.AfterFit);
             EndCleanup();
         }
+        catch (CancelException escaped) when (!inner && escaped.NoteEscape("the prediction run (GetPreds, Validate or Predict)"))
+        {
+            throw; // never reached: the filter only names the thrower in the message (an inner run's fit does that)
+        }
         finally
         {
             LossFunc = lossFunc;

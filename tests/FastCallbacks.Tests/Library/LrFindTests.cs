@@ -54,6 +54,11 @@ public class LrFindTests
             Assert.That(s.Lr, Is.InRange(1e-7, 1.0), s.Name);
         Assert.That(result["valley"], Is.EqualTo(result.Lr));
         Assert.That(result.ToString(), Does.StartWith("SuggestedLRs(valley="));
+        // One suggestion prints as fastai's SuggestedLRs entry, not as a record's members.
+        var valley = result.Suggestions[0];
+        Assert.That(valley.ToString(), Is.EqualTo("valley=" + valley.Lr.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That($"{valley}", Does.Not.Contain("PointLoss"));
+        Assert.That(result.ToString(), Is.EqualTo("SuggestedLRs(" + string.Join(", ", result.Suggestions.Select(s => s.ToString())) + ")"));
         Assert.That(() => result["nope"], Throws.TypeOf<KeyNotFoundException>().With.Message.Contains("`valley`"));
     }
 
