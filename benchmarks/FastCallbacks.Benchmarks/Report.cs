@@ -147,6 +147,14 @@ internal static class Report
         rows.Add(new("Fit per batch: default minus the progress display / hand-written loop", "(information)", "x",
             r => Ratio(r.Mean(F, "FitNoProgress"), r.Mean(F, "HandWritten")), _ => true));
 
+        const string O = "OptimizerBenchmarks";
+        rows.Add(new("Optimizer step: FastCallbacks Adam, fastai defaults (wd 0.01) / TorchSharp Adam", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastAdam"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
+        rows.Add(new("Optimizer step: FastCallbacks Adam, TorchSharp's settings / TorchSharp Adam", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastAdamLikeTorch"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
+        rows.Add(new("Optimizer step: FastCallbacks SGD / TorchSharp SGD, momentum 0.9", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastSgd"), r.Mean(O, "TorchSharpSgd")), v => v <= 1.0));
+
         const string G = "GeneratorBenchmarks";
         rows.Add(new("Generator: first run on 1,000 callback classes", "< 1,000 ms", "ms", r => r.Mean(G, "FirstRun") / 1e6, v => v < 1000));
         rows.Add(new("Generator: cached re-run after an unrelated edit", "< 50 ms", "ms", r => r.Mean(G, "CachedRerun") / 1e6, v => v < 50));
@@ -435,6 +443,10 @@ internal static class Report
             + $"{FitBenchmarks.Samples} synthetic samples, batches of {FitBenchmarks.BatchSize}, Adam lr {FitBenchmarks.Lr.ToString(Inv)}, cross-entropy; one epoch per operation, reported per batch. "
             + "No validation set (the validate phase runs with zero batches). The hand-written loop does forward, loss, backward, step, zero_grad in one dispose scope per batch "
             + "over the same data loader. The learner's logger is off (no console output).");
+        doc.AppendLine($"- **Optimizer step** (`OptimizerBenchmarks`): one `step()` on the fit benchmark's MLP (six parameter tensors holding gradients from one batch), "
+            + $"lr {OptimizerBenchmarks.Lr.ToString(Inv)}: FastCallbacks' fastai `Adam` with fastai's defaults (true weight decay 0.01 on the weights, eps 1e-5, sqr_mom 0.99) "
+            + "and with TorchSharp's settings (no weight decay, eps 1e-8, beta2 0.999), against TorchSharp's `optim.Adam`; fastai's `SGD` against TorchSharp's `optim.SGD`, "
+            + "momentum 0.9. The setup checks that with TorchSharp's settings both take the same steps.");
         doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): {GeneratorBenchmarks.Classes} partial callback classes, one file each, three handlers each. *First run*: new "
             + "compilation, new `CSharpGeneratorDriver`. *Cached re-run*: the driver that ran, on the compilation with one unrelated method body edited. "
             + "*Floors*: the same re-run with generators that only select nodes: `CreateSyntaxProvider` on partial classes with a base list + `GetDeclaredSymbol` "
@@ -501,7 +513,7 @@ internal static class Report
             var results = Path.Combine(dir, "results");
             if (!Directory.Exists(results)) throw new DirectoryNotFoundException($"No BenchmarkDotNet results in {results}.");
             var run = new Run { Dir = dir, Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)) };
-            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "GeneratorBenchmarks" };
+            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "GeneratorBenchmarks" };
             static string TypeOf(string json) => Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
             foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.IndexOf(order, TypeOf(f)) is var i && i < 0 ? 99 : i))
             {
