@@ -22,6 +22,8 @@ public partial class ScheduleParityTests
         public List<int> Iters { get; } = [];
         public bool[] TrainableGroups { get; private set; } = [];
 
+        public void SetTrainable(bool[] trainable) => TrainableGroups = trainable;
+
         public override int Order => 100;
 
         [On(Event.BeforeFit)]
