@@ -27,23 +27,7 @@ public partial class Learner
     /// </summary>
     /// <exception cref="ArgumentException">The splitter leaves out a trainable parameter or names one twice, or
     /// <see cref="Wd"/> is set and the optimizer has no weight decay.</exception>
-    public void CreateOpt() => InstallNewOpt(SplitModel());
-
-    private void InstallNewOpt(ParameterGroups groups)
-    {
-        var opt = MakeOpt(groups);
-        try
-        {
-            CheckWd(opt, Wd);
-        }
-        catch
-        {
-            opt.Dispose();
-            throw;
-        }
-        Install(opt);
-        if (Wd is { } wd) opt.SetHyper("wd", wd);
-    }
+    public void CreateOpt() => WithOpt(resetOpt: true, static _ => static () => { });
 
     /// <summary>
     /// fastai's <c>freeze_to</c>: the parameter groups before <paramref name="n"/> (a negative <paramref name="n"/>
@@ -52,64 +36,83 @@ public partial class Learner
     /// </summary>
     /// <param name="n">Groups to freeze.</param>
     /// <exception cref="ArgumentOutOfRangeException">That is more groups than the model has (nothing changes).</exception>
-    public void FreezeTo(int n)
+    public void FreezeTo(int n) => WithOpt(resetOpt: false, opt =>
     {
-        var groups = Opt is null ? SplitModel() : null;
-        var count = groups?.Count ?? Opt!.GroupCount;
+        var count = opt.GroupCount;
         var idx = n >= 0 ? n : count + n;
         if (idx < 0 || idx > count)
             throw new ArgumentOutOfRangeException(nameof(n), n,
                 $"FreezeTo({n}) would freeze {Math.Abs(n)} parameter group{(Math.Abs(n) == 1 ? "" : "s")}{(n < 0 ? " from the end" : "")}, but the model has {count}. " +
                 $"Use a value from {-count} to {count}, or split the model into more groups with the Learner's splitter.");
-        if (groups is not null) InstallNewOpt(groups);
-        Opt!.FreezeTo(n);
-        Opt.ClearState();
-    }
+        return () =>
+        {
+            opt.FreezeTo(n);
+            opt.ClearState();
+        };
+    });
 
     /// <summary>fastai's <c>freeze</c>: only the last parameter group (the head) trains. Needs a splitter that makes at least two groups.</summary>
     /// <exception cref="InvalidOperationException">The model has one parameter group, so nothing would be frozen (nothing changes).</exception>
-    public void Freeze()
+    public void Freeze() => WithOpt(resetOpt: false, opt =>
     {
-        var count = Opt?.GroupCount ?? SplitModel().Count;
-        if (count < 2)
+        if (opt.GroupCount < 2)
             throw new InvalidOperationException(
-                "Freeze trains only the last parameter group (the head), but this learner's model has one group, so nothing would be frozen. " +
-                "Pass a splitter to the Learner, for example splitter: Splitters.ByChildren(n) for a Sequential whose head starts at child n.");
-        FreezeTo(-1);
-    }
+                "Freeze trains only the last parameter group (the head), but this learner's optimizer has one group, so nothing would be frozen. " +
+                "Pass a splitter to the Learner, for example splitter: Splitters.ByChildren(n) for a Sequential whose head starts at child n " +
+                "(a TorchSharp optimizer gets all parameters in one group: use one of Optimizers' to keep the splitter's groups).");
+        return () =>
+        {
+            opt.FreezeTo(-1);
+            opt.ClearState();
+        };
+    });
 
     /// <summary>fastai's <c>unfreeze</c>: every parameter group trains (the optimizer's state is cleared, as fastai).</summary>
     public void Unfreeze() => FreezeTo(0);
-
-    /// <summary>The number of parameter groups the next fit trains: the optimizer's, or the splitter's when there is none yet.</summary>
-    private int GroupCountForFit(bool resetOpt) => !resetOpt && Opt is not null ? Opt.GroupCount : SplitModel().Count;
-
-    /// <summary>Resolves <paramref name="lr"/> against the groups of the next fit, or throws before anything changes.</summary>
-    private double[] ResolveLr(PerGroup lr, bool resetOpt, string name) => lr.Resolve(GroupCountForFit(resetOpt), name);
 
     /// <summary>
     /// What <c>fit</c> does to the optimizer before it starts (fastai): a new one when asked or when there is none,
     /// then <paramref name="wd"/> (or <see cref="Wd"/>) when set and <paramref name="lr"/> (or <see cref="Lr"/>) always.
     /// Everything is checked first: on bad input nothing changes.
     /// </summary>
-    private void PrepareOpt(bool resetOpt, PerGroup? lr, double? wd)
+    private void PrepareOpt(bool resetOpt, PerGroup? lr, double? wd) => WithOpt(resetOpt, opt =>
     {
-        var groups = resetOpt || Opt is null ? SplitModel() : null;
-        var rates = (lr ?? Lr).Resolve(groups?.Count ?? Opt!.GroupCount, "lr");
+        var rates = (lr ?? Lr).Resolve(opt.GroupCount, "lr");
         var decay = wd ?? Wd;
-        var opt = groups is null ? Opt! : MakeOpt(groups);
+        CheckWd(opt, decay);
+        return () =>
+        {
+            if (decay is { } d) opt.SetHyper("wd", d);
+            opt.SetHyper("lr", rates);
+        };
+    });
+
+    /// <summary>
+    /// Runs <paramref name="check"/> on the optimizer the next step uses: the learner's, or a new one (made when
+    /// <paramref name="resetOpt"/> or when there is none, installed only if the check passes). The check throws on bad
+    /// input and returns what to apply once the new optimizer, if any, is installed; so a refused call changes nothing.
+    /// </summary>
+    private void WithOpt(bool resetOpt, Func<Optimizer, Action> check)
+    {
+        var made = resetOpt || Opt is null ? MakeOpt(SplitModel()) : null;
+        var opt = made ?? Opt!;
+        Action apply;
         try
         {
-            CheckWd(opt, decay);
+            apply = check(opt);
+            if (made is not null) CheckWd(made, Wd);
         }
         catch
         {
-            if (!ReferenceEquals(opt, Opt)) opt.Dispose();
+            made?.Dispose();
             throw;
         }
-        if (!ReferenceEquals(opt, Opt)) Install(opt);
-        if (decay is { } d) opt.SetHyper("wd", d);
-        opt.SetHyper("lr", rates);
+        if (made is not null)
+        {
+            Install(made);
+            if (Wd is { } wd) made.SetHyper("wd", wd);
+        }
+        apply();
     }
 
     /// <summary>The splitter's groups of the model, checked (every trainable parameter in exactly one group).</summary>

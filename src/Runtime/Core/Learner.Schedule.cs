@@ -159,10 +159,14 @@ public partial class Learner
     private double[] RatesForRecipe(int nEpoch, int startEpoch, PerGroup? lr, bool resetOpt)
     {
         CheckFit(nEpoch, startEpoch);
-        var rates = ResolveLr(lr ?? Lr, resetOpt, "lr");
-        if (Opt is null) CreateOpt();
-        // fastai reads the rates back from the optimizer it has now (with reset_opt, the fit then makes a new one).
-        Opt!.SetHyper("lr", rates);
+        double[] rates = [];
+        // fastai: create_opt() if there is none, set_hyper('lr', ...) and read the rates back (with reset_opt, the fit
+        // then makes a new optimizer of the same groups).
+        WithOpt(resetOpt: false, opt =>
+        {
+            rates = (lr ?? Lr).Resolve(opt.GroupCount, "lr");
+            return () => opt.SetHyper("lr", rates);
+        });
         return rates;
     }
 

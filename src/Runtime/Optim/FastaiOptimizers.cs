@@ -426,7 +426,8 @@ internal sealed class LookaheadOptimizer : Optimizer
             var states = State;
             for (var i = 0; i < slow.Length; i++)
             {
-                pending.Remove(slow[i]);
+                var kept = slow[i];
+                pending.RemoveAll(t => ReferenceEquals(t, kept));
                 var device = states[i].Param.device;
                 slow[i] = slow[i].device == device ? slow[i] : slow[i].to(device).DetachFromDisposeScope();
             }
