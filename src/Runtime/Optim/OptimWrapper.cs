@@ -73,6 +73,7 @@ public sealed class OptimWrapper : Optimizer
     }
 
     /// <summary>Saves TorchSharp's optimizer state after the hyper-parameters (TorchSharp's own format, inside FastCallbacks').</summary>
+    /// <param name="writer">Where to write.</param>
     protected internal override void SaveExtra(BinaryWriter writer)
     {
         if (Opt is not OptimizerHelper helper)
@@ -88,6 +89,8 @@ public sealed class OptimWrapper : Optimizer
     }
 
     /// <summary>Reads TorchSharp's optimizer state; it is loaded into the optimizer when the rest has been read.</summary>
+    /// <param name="reader">Where to read.</param>
+    /// <param name="pending">Tensors read so far (TorchSharp's state is kept as bytes until the commit).</param>
     protected internal override Action LoadExtra(BinaryReader reader, List<Tensor> pending)
     {
         var length = reader.ReadInt32();
@@ -123,6 +126,7 @@ public sealed class OptimWrapper : Optimizer
     }
 
     /// <summary>Frees the TorchSharp optimizer.</summary>
+    /// <param name="disposing">True from <see cref="IDisposable.Dispose"/>.</param>
     protected override void Dispose(bool disposing)
     {
         if (disposing) Opt.Dispose();

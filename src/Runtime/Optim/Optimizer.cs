@@ -262,6 +262,7 @@ public abstract class Optimizer : optim.Optimizer
     public override IEnumerable<optim.ILearningRateController> ParamGroups => _shared.LrControllers;
 
     /// <summary>Not supported: the groups are fixed when the optimizer is made (by the learner's splitter).</summary>
+    /// <param name="param_group">Not used.</param>
     /// <exception cref="NotSupportedException">Always.</exception>
     public override void add_param_group(TorchSharp.Modules.ParamGroup param_group) =>
         throw new NotSupportedException($"{Name}'s parameter groups are fixed when it is made; give the groups to it (the Learner's splitter) instead.");
@@ -433,6 +434,7 @@ public abstract class Optimizer : optim.Optimizer
         }
 
         /// <summary>The value of <paramref name="key"/> in this group.</summary>
+        /// <param name="key">A hyper-parameter name.</param>
         /// <exception cref="KeyNotFoundException">The optimizer has no such hyper-parameter.</exception>
         public double this[string key]
         {

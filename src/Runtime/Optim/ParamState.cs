@@ -46,6 +46,7 @@ public sealed class ParamState
     }
 
     /// <summary>The buffer called <paramref name="name"/>, or null before the parameter's first step.</summary>
+    /// <param name="name">A buffer name, such as <c>"grad_avg"</c>.</param>
     /// <exception cref="KeyNotFoundException">This optimizer keeps no buffer of that name.</exception>
     public Tensor? this[string name] => _buffers[IndexOf(name)];
 

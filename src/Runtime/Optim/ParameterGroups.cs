@@ -69,6 +69,7 @@ public sealed class ParameterGroups : IEnumerable<Parameter>
     public int Count => _groups.Length;
 
     /// <summary>The parameters of group <paramref name="index"/>.</summary>
+    /// <param name="index">The group index.</param>
     public IReadOnlyList<Parameter> this[int index] => Groups[index];
 
     /// <summary>Every parameter, group by group.</summary>
