@@ -152,6 +152,14 @@ internal static partial class Report
         rows.Add(new("Fit per batch: default minus the progress display / hand-written loop", "(information)", "x",
             r => Ratio(r.Mean(F, "FitNoProgress"), r.Mean(F, "HandWritten")), _ => true));
 
+        const string O = "OptimizerBenchmarks";
+        rows.Add(new("Optimizer step: FastCallbacks Adam, fastai defaults (wd 0.01) / TorchSharp Adam", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastAdam"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
+        rows.Add(new("Optimizer step: FastCallbacks Adam, TorchSharp's settings / TorchSharp Adam", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastAdamLikeTorch"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
+        rows.Add(new("Optimizer step: FastCallbacks SGD / TorchSharp SGD, momentum 0.9", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastSgd"), r.Mean(O, "TorchSharpSgd")), v => v <= 1.0));
+
         GeneratorRows(rows);
 
         doc.AppendLine("## Summary");
@@ -435,6 +443,10 @@ internal static partial class Report
             + $"{FitBenchmarks.Samples} synthetic samples, batches of {FitBenchmarks.BatchSize}, Adam lr {FitBenchmarks.Lr.ToString(Inv)}, cross-entropy; one epoch per operation, reported per batch. "
             + "No validation set (the validate phase runs with zero batches). The hand-written loop does forward, loss, backward, step, zero_grad in one dispose scope per batch "
             + "over the same data loader. The learner's logger is off (no console output).");
+        doc.AppendLine($"- **Optimizer step** (`OptimizerBenchmarks`): one `step()` on the fit benchmark's MLP (six parameter tensors holding gradients from one batch), "
+            + $"lr {OptimizerBenchmarks.Lr.ToString(Inv)}: FastCallbacks' fastai `Adam` with fastai's defaults (true weight decay 0.01 on the weights, eps 1e-5, sqr_mom 0.99) "
+            + "and with TorchSharp's settings (no weight decay, eps 1e-8, beta2 0.999), against TorchSharp's `optim.Adam`; fastai's `SGD` against TorchSharp's `optim.SGD`, "
+            + "momentum 0.9. The setup checks that with TorchSharp's settings both take the same steps.");
         doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): its home turf, {GeneratorBenchmarks.Classes:N0} partial callback classes, one file each, three handlers each, "
             + "and one ordinary file. *First run*: new compilation, new `CSharpGeneratorDriver`. *Re-run*: the driver that ran, on the compilation with a method "
             + "body of the ordinary file edited (or, for the declaration edit, a method added to it). *Earlier design*: the generator before issue #17, which "
@@ -509,7 +521,7 @@ internal static partial class Report
             var results = Path.Combine(dir, "results");
             if (!Directory.Exists(results)) throw new DirectoryNotFoundException($"No BenchmarkDotNet results in {results}.");
             var run = new Run { Dir = dir, Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)) };
-            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
+            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
             static string TypeOf(string json) => Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
             foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.IndexOf(order, TypeOf(f)) is var i && i < 0 ? 99 : i))
             {

@@ -35,7 +35,7 @@ var model = nn.Sequential(
     ("drop", nn.Dropout(0.25)),
     ("fc", nn.Linear(32 * 4 * 4, 10)));
 
-using var learn = new Learner(dls, model, nn.CrossEntropyLoss(), metrics: [Metrics.Accuracy()], path: options.Out,
+using var learn = new Learner(dls, model, new CrossEntropyLossFlat(), metrics: [Metrics.Accuracy()], path: options.Out,
     cbs: [
         new EarlyStoppingCallback(monitor: "accuracy", patience: 4),   // stop when accuracy stalls for 4 epochs
         new SaveModelCallback(monitor: "accuracy", fname: "digits"),   // keep the best model, load it at the end

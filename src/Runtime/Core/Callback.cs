@@ -187,9 +187,9 @@ public abstract partial class Callback
     /// <summary>The learner's loss function.</summary>
     public Func<Tensor, Tensor, Tensor> LossFunc => Attached.LossFunc;
     /// <summary>The learner's optimizer (null before the first fit creates it).</summary>
-    public optim.Optimizer? Opt => Attached.Opt;
+    public Optimizer? Opt => Attached.Opt;
     /// <summary>The learner's optimizer factory.</summary>
-    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptFunc => Attached.OptFunc;
+    public Func<ParameterGroups, double, optim.Optimizer> OptFunc => Attached.OptFunc;
     /// <summary>The learner's callbacks, in insertion order.</summary>
     public IReadOnlyList<Callback> Cbs => Attached.Cbs;
     /// <summary>The data loader being iterated.</summary>

@@ -44,7 +44,7 @@ public class CustomCallbacksSampleTests
     }
 
     /// <summary>The sample's assembly, built in the same configuration and framework as these tests.</summary>
-    private static string SampleAssembly(string name)
+    internal static string SampleAssembly(string name)
     {
         // The tests run from <repo>/tests/FastCallbacks.Tests/bin/<Configuration>/<tfm>/.
         var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
