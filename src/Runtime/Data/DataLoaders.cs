@@ -54,8 +54,10 @@ public sealed class DataLoaders : IDisposable
     /// <param name="seed">Seed of the split and of the shuffles.</param>
     /// <param name="dropLast">Drop the last incomplete training batch.</param>
     /// <param name="validBatchSize">Validation batch size (default: twice <paramref name="batchSize"/>, as fastai).</param>
+    /// <param name="numWorkers">Threads that prepare batches ahead, for both loaders (see <see cref="TensorDataLoader"/>'s
+    /// <c>numWorkers</c>; null takes its default, 0 makes every batch on the training thread).</param>
     public static DataLoaders FromTensors(Tensor x, Tensor y, int batchSize = 64, double validPct = 0.2, bool shuffle = true,
-        int seed = 42, bool dropLast = false, int? validBatchSize = null)
+        int seed = 42, bool dropLast = false, int? validBatchSize = null, int? numWorkers = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -76,10 +78,10 @@ public sealed class DataLoaders : IDisposable
         var trainIdx = order[nValid..];
         Array.Sort(trainIdx);
 
-        var train = new TensorDataLoader([Take(x, trainIdx)], [Take(y, trainIdx)], batchSize, shuffle, dropLast, seed, ownsTensors: true);
+        var train = new TensorDataLoader([Take(x, trainIdx)], [Take(y, trainIdx)], batchSize, shuffle, dropLast, seed, ownsTensors: true, numWorkers);
         var valid = nValid == 0
             ? null
-            : new TensorDataLoader([Take(x, validIdx)], [Take(y, validIdx)], validBatchSize ?? batchSize * 2, false, false, seed, ownsTensors: true);
+            : new TensorDataLoader([Take(x, validIdx)], [Take(y, validIdx)], validBatchSize ?? batchSize * 2, false, false, seed, ownsTensors: true, numWorkers);
         return new DataLoaders(train, valid);
     }
 
