@@ -140,4 +140,55 @@ public partial class WorkerTests
         }
         Assert.That(Leaks.WorkerThreads(), Is.Empty);
     }
+
+    [Test]
+    public void Fits_with_0_and_3_workers_end_with_the_same_weights()
+    {
+        float[] Train(int workers)
+        {
+            var dls = new DataLoaders(Augmented(workers), new DatasetDataLoader(new NumberedDataset(12), 4, ["x"], ["y"], numWorkers: workers));
+            using var learn = new Learner(dls, TestData.LinearModel(2, 1), TestData.Mse, lr: 1e-3) { Logger = null };
+            learn.Fit(3);
+            return learn.Model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+        }
+        Assert.That(Train(3), Is.EqualTo(Train(0)), "bit for bit");
+    }
+
+    [Test]
+    public void A_tensor_the_batch_transform_reuses_from_elsewhere_stays_its_owner()
+    {
+        using var mask = ones(1, 2);
+        var dl = new TensorDataLoader([zeros(8, 2)], [zeros(8, 1)], 4, numWorkers: 2, batchTransform: (b, _) => new Batch([mask], b.Yb));
+        Assert.That(Leaks.Values(dl), Has.Count.EqualTo(2));
+        Assert.That(mask.IsInvalid, Is.False, "not made for the batch, so not freed with it");
+        Assert.That(mask.sum().item<float>(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Options_are_checked_and_kept_by_Ordered()
+    {
+        var data = new NumberedDataset(8);
+        Assert.That(() => new DatasetDataLoader(data, 4, ["x"], ["y"], numWorkers: -1),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("numWorkers"));
+        Assert.That(() => new DatasetDataLoader(data, 4, ["x"], ["y"], prefetchFactor: 0),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("prefetchFactor"));
+        Assert.That(() => Defaults.Cpus = -1, Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(Defaults.Cpus, Is.EqualTo(Math.Min(16, Environment.ProcessorCount)), "fastai's defaults.cpus");
+        Assert.That(new DatasetDataLoader(data, 4, ["x"], ["y"]).NumWorkers, Is.EqualTo(Defaults.Cpus), "the default");
+
+        ItemTransform item = (it, _) => it;
+        BatchTransform batch = (b, _) => b;
+        var ordered = (DatasetDataLoader)new DatasetDataLoader(data, 4, ["x"], ["y"], shuffle: true, numWorkers: 3, prefetchFactor: 5,
+            itemTransform: item, batchTransform: batch).Ordered();
+        Assert.That((ordered.Shuffle, ordered.NumWorkers, ordered.PrefetchFactor, ordered.ItemTransform, ordered.BatchTransform),
+            Is.EqualTo((false, 3, 5, item, batch)));
+
+        var (x, y) = (arange(20, dtype: ScalarType.Float32).unsqueeze(1), zeros(20, 1));
+        using (x) using (y)
+        using (var dls = DataLoaders.FromTensors(x, y, batchSize: 4, validPct: 0.2, numWorkers: 2))
+        {
+            Assert.That(((TensorDataLoader)dls.Train).NumWorkers, Is.EqualTo(2));
+            Assert.That(((TensorDataLoader)dls.Valid!).NumWorkers, Is.EqualTo(2));
+        }
+    }
 }
