@@ -65,6 +65,7 @@ public sealed class DatasetDataLoader : IndexedDataLoader
         var loaded = new Dictionary<string, Tensor>[items.Count];
         for (var i = 0; i < loaded.Length; i++)
         {
+            context.ThrowIfAbandoned();
             context.ItemIndex = items[i];
             context.Stage = StageLoading;
             var item = _dataset.GetTensor(items[i]) ?? throw new InvalidOperationException("GetTensor returned null.");

@@ -143,6 +143,10 @@ public abstract class IndexedDataLoader : DataLoader
                     throw new InvalidOperationException("The batch transform returned a batch with a null Xb, Yb or tensor; return the batch it was given, or a new one.");
             }
         }
+        catch (OperationCanceledException) when (context.Abandoned?.Invoke(context) == true)
+        {
+            throw; // the pass stopped wanting this batch: not a failure
+        }
         catch (Exception ex)
         {
             throw Failure(ex, pass, context, items);

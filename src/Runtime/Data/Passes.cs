@@ -96,7 +96,7 @@ internal sealed class PrefetchingPass : PassEnumerator
     private int _running;                  // workers not yet exited
     private int _failedAt = int.MaxValue;  // the lowest batch index that failed
     private ExceptionDispatchInfo? _failure;
-    private bool _stopping;
+    private volatile bool _stopping;
 
     public PrefetchingPass(Pass pass, int workers, int prefetchFactor) : base(pass)
     {
@@ -149,7 +149,8 @@ internal sealed class PrefetchingPass : PassEnumerator
 
     private void Work(int worker)
     {
-        var context = new TransformContext(worker, Pass.Device);
+        // Checked between items, so a stopping pass waits for at most the item each worker is on.
+        var context = new TransformContext(worker, Pass.Device) { Abandoned = c => _stopping || c.BatchIndex > Volatile.Read(ref _failedAt) };
         var index = -1;
         try
         {
@@ -165,6 +166,10 @@ internal sealed class PrefetchingPass : PassEnumerator
                 try
                 {
                     batch = Pass.Loader.Prepare(Pass, index, context);
+                }
+                catch (OperationCanceledException) when (context.Abandoned!(context))
+                {
+                    return;
                 }
                 catch (Exception ex)
                 {
@@ -215,6 +220,9 @@ internal sealed class PrefetchingPass : PassEnumerator
             Monitor.PulseAll(_gate);
         }
     }
+
+    /// <summary>Whether <see cref="Stop"/> has told the workers to stop (for tests).</summary>
+    internal bool Stopping => _stopping;
 
     protected override void Stop()
     {

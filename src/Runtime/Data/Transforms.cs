@@ -81,6 +81,16 @@ public sealed class TransformContext
     /// <summary>What failed, for the error message: set as the loader moves through a batch.</summary>
     internal string Stage { get; set; } = "";
 
+    /// <summary>Set by a pass whose workers may be told to stop: true when the batch at hand is no longer wanted.</summary>
+    internal Func<TransformContext, bool>? Abandoned { get; init; }
+
+    /// <summary>Between items: stops preparing a batch nobody will take (the pass is ending, or an earlier batch failed).</summary>
+    /// <exception cref="OperationCanceledException">The batch is abandoned.</exception>
+    internal void ThrowIfAbandoned()
+    {
+        if (Abandoned?.Invoke(this) == true) throw new OperationCanceledException("The pass no longer needs this batch.");
+    }
+
     /// <summary>Starts batch <paramref name="batchIndex"/> of pass <paramref name="epoch"/>: fresh generators, seeded lazily.</summary>
     internal void BeginBatch(int epoch, int batchIndex, ulong seed)
     {

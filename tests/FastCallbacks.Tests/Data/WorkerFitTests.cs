@@ -76,10 +76,10 @@ public partial class WorkerFitTests
         Assert.That(made.Alive, Is.Zero, "each one disposed on time, none left to the garbage collector");
     }
 
-    public enum Stop { Token, CancelFit, ShortEpoch }
+    public enum Stop { Token, CancelFit, ShortEpoch, HandlerFails }
 
     [Test]
-    public void A_fit_cancelled_or_stopped_early_mid_epoch_leaves_no_tensor_and_no_thread([Values] Stop stop)
+    public void A_fit_cancelled_failed_or_stopped_early_mid_epoch_leaves_no_tensor_and_no_thread([Values] Stop stop)
     {
         var counter = new BatchCounter();
         var made = new Made();
@@ -91,15 +91,17 @@ public partial class WorkerFitTests
             {
                 Stop.Token => new CancelAfter(cts, 5),
                 Stop.CancelFit => new Reliability.RaiseOnce(Event.AfterBatch, () => new CancelFitException()),
+                Stop.HandlerFails => new Reliability.RaiseOnce(Event.AfterBatch, () => new InvalidOperationException("a handler fails")),
                 _ => new ShortEpochCallback(pct: 0.3),
             };
             counter.Train = 0;
-            learn.Fit(3, cbs: [trigger], cancellationToken: cts.Token);
+            if (stop == Stop.HandlerFails) Assert.Throws<CallbackException>(() => learn.Fit(3, cbs: [trigger]));
+            else learn.Fit(3, cbs: [trigger], cancellationToken: cts.Token);
 
             Assert.That(counter.Train, stop switch
             {
                 Stop.Token => Is.EqualTo(5),
-                Stop.CancelFit => Is.EqualTo(1),
+                Stop.CancelFit or Stop.HandlerFails => Is.EqualTo(1),
                 _ => Is.EqualTo(3 * 6), // batch 5 of 16 reaches 30 %
             }, "the fit stopped where it was told, mid-epoch");
             Assert.That(Leaks.WorkerThreads(), Is.Empty, "no data worker left");

@@ -191,4 +191,45 @@ public partial class WorkerTests
             Assert.That(((TensorDataLoader)dls.Valid!).NumWorkers, Is.EqualTo(2));
         }
     }
+
+    /// <summary>Items from <c>holdFrom</c> on wait in GetTensor until released, and say when they enter.</summary>
+    private sealed class HeldDataset(int n, int holdFrom) : utils.data.Dataset
+    {
+        public readonly SemaphoreSlim Entered = new(0), Release = new(0);
+        private int _loads;
+
+        public int Loads => Volatile.Read(ref _loads);
+
+        public override long Count => n;
+
+        public override Dictionary<string, Tensor> GetTensor(long index)
+        {
+            Interlocked.Increment(ref _loads);
+            if (index >= holdFrom)
+            {
+                Entered.Release();
+                Release.Wait();
+            }
+            return new() { ["x"] = tensor(new float[] { index }) };
+        }
+    }
+
+    [Test]
+    public void Stopping_a_pass_waits_for_the_item_a_worker_is_on_not_for_its_whole_batch()
+    {
+        var data = new HeldDataset(40, holdFrom: 4);
+        var dl = new DatasetDataLoader(data, batchSize: 4, ["x"], [], numWorkers: 1, prefetchFactor: 1);
+        var e = dl.GetEnumerator();
+        using (NewDisposeScope()) Assert.That(e.MoveNext(), "batch 0: items 0-3");
+        Assert.That(data.Entered.Wait(TimeSpan.FromSeconds(30)), "the worker is on item 4, the first of batch 1");
+        var disposing = Task.Run(e.Dispose);
+        var pass = (PrefetchingPass)e;
+        SpinWait.SpinUntil(() => pass.Stopping, TimeSpan.FromSeconds(30));
+        Assert.That(pass.Stopping);
+        data.Release.Release(100);
+        Assert.That(disposing.Wait(TimeSpan.FromSeconds(30)), "Dispose returns once the worker left item 4");
+        Assert.That(data.Loads, Is.EqualTo(5), "items 0-4: the worker did not go on with items 5-7 of a batch nobody takes");
+        Assert.That(Leaks.WorkerThreads(), Is.Empty);
+        Assert.That(Leaks.Values(dl), Has.Count.EqualTo(10), "and the loader runs its next pass");
+    }
 }
