@@ -134,7 +134,7 @@ internal sealed class PrefetchingPass : PassEnumerator
             var slot = _taken % _ring.Length;
             while (!_ready[slot])
             {
-                if (_failedAt == _taken) _failure!.Throw();
+                if (_failedAt <= _taken) _failure!.Throw(); // the failed batch is next: it never comes
                 if (_running == 0) throw new InvalidOperationException($"The data workers stopped before batch {_taken} of {Pass.Count} was prepared.");
                 Monitor.Wait(_gate);
             }

@@ -232,4 +232,26 @@ public partial class WorkerTests
         Assert.That(Leaks.WorkerThreads(), Is.Empty);
         Assert.That(Leaks.Values(dl), Has.Count.EqualTo(10), "and the loader runs its next pass");
     }
+
+    [Test]
+    public void Batches_move_to_the_device_on_the_workers_before_the_batch_transform()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(string? Thread, DeviceType Device)>();
+        Batch Spy(Batch b, TransformContext ctx)
+        {
+            seen.Add((Thread.CurrentThread.Name, b.Xb[0].device_type));
+            return b;
+        }
+        // The meta device (shapes, no data) stands in for a GPU on this CPU-only build.
+        var dl = new DatasetDataLoader(new NumberedDataset(16), 4, ["x"], ["y"], numWorkers: 2, batchTransform: Spy) { Device = META };
+        var devices = new List<DeviceType>();
+        foreach (var b in dl)
+        {
+            using var scope = NewDisposeScope();
+            devices.AddRange(b.Xb.Concat(b.Yb).Select(t => t.device_type));
+        }
+        Assert.That(devices, Has.Count.EqualTo(8).And.All.EqualTo(DeviceType.META), "the learner receives batches on the loader's device");
+        Assert.That(seen.Select(s => s.Device), Is.All.EqualTo(DeviceType.META), "moved before the batch transform");
+        Assert.That(seen.Select(s => s.Thread), Is.All.StartsWith("FCDataWorker"), "on the workers");
+    }
 }
