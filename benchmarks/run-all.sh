@@ -16,6 +16,7 @@ bash benchmarks/coldstart.sh "$out/coldstart.tsv"
 bash benchmarks/trimcheck.sh "$out/trim.txt" || echo "trim check: FastCallbacks has trim warnings (see $out/trim.txt)" >&2
 dotnet run -c Release --project "$project" -- --interleaved 40 > "$out/interleaved.txt"
 dotnet run -c Release --project "$project" -- --generators-interleaved 20 > "$out/generators.txt"
+dotnet run -c Release --project "$project" -- --data-loading 20 > "$out/data-loading.txt"
 dotnet run -c Release --project "$project" -- --report docs/benchmarks.md \
   --runs "$out/run1" "$out/run2" --coldstart "$out/coldstart.tsv" --trim "$out/trim.txt" --anatomy "$out/interleaved.txt" \
-  --generators "$out/generators.txt"
+  --generators "$out/generators.txt" --data "$out/data-loading.txt"

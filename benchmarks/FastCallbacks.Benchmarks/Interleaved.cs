@@ -1,7 +1,6 @@
 using TorchSharp;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace FastCallbacks.Benchmarks;
 
@@ -175,28 +174,10 @@ internal static class Interleaved
     [MethodImpl(MethodImplOptions.NoOptimization | MethodImplOptions.NoInlining)]
     private static double Time(Action op, int reps)
     {
-        var start = ThreadCpuNs();
+        var start = CpuClock.ThreadNs();
         for (var i = 0; i < reps; i++) op();
-        return ThreadCpuNs() - start;
+        return CpuClock.ThreadNs() - start;
     }
-
-    internal static double ThreadCpuNs()
-    {
-        if (clock_gettime(ClockThreadCpuTimeId, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed.");
-        return ts.Seconds * 1e9 + ts.Nanoseconds;
-    }
-
-    private const int ClockThreadCpuTimeId = 3;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc", SetLastError = false)]
-    private static extern int clock_gettime(int clockId, out Timespec time);
 
     internal static double Median(List<double> xs) => Percentile(xs, 0.5);
 

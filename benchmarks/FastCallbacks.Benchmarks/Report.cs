@@ -6,11 +6,11 @@ using FastCallbacks.Benchmarks.Generators;
 namespace FastCallbacks.Benchmarks;
 
 /// <summary>
-/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE] [--generators FILE]</c>: writes
+/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE] [--generators FILE] [--data FILE]</c>: writes
 /// docs/benchmarks.md from the results BenchmarkDotNet exported (results/*-report-full.json and
 /// *-report-github.md under each run's artifacts folder), the CHECK lines of its logs, the fresh-process
 /// cold-start lines (benchmarks/coldstart.sh), the trim check (benchmarks/trimcheck.sh) and the outputs of
-/// <c>--interleaved</c> and <c>--generators-interleaved</c>. Nothing in the doc is typed by hand: rerun to refresh it.
+/// <c>--interleaved</c>, <c>--generators-interleaved</c> and <c>--data-loading</c>. Nothing in the doc is typed by hand: rerun to refresh it.
 /// </summary>
 internal static partial class Report
 {
@@ -30,6 +30,7 @@ internal static partial class Report
         var trim = Value(args, "--trim") is { } tf && File.Exists(tf) ? File.ReadAllLines(tf) : null;
         var interleaved = Value(args, "--anatomy") is { } af && File.Exists(af) ? File.ReadAllLines(af) : null;
         var generators = Value(args, "--generators") is { } gf && File.Exists(gf) ? File.ReadAllLines(gf) : null;
+        var dataLoading = Value(args, "--data") is { } df && File.Exists(df) ? File.ReadAllLines(df) : null;
 
         var doc = new StringBuilder();
         doc.AppendLine("# Benchmarks");
@@ -43,6 +44,7 @@ internal static partial class Report
         PerCall(doc, runs);
         Anatomy(doc, runs, interleaved);
         GeneratorSection(doc, runs, generators);
+        DataLoadingSection(doc, runs, dataLoading);
         ColdStartSection(doc, coldStart);
         TrimSection(doc, trim);
         Checks(doc, runs);
@@ -90,9 +92,11 @@ internal static partial class Report
         doc.AppendLine("bash benchmarks/trimcheck.sh artifacts/benchmarks/trim.txt       # dotnet publish -p:PublishTrimmed=true");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --interleaved 40 > artifacts/benchmarks/interleaved.txt");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --generators-interleaved 20 > artifacts/benchmarks/generators.txt");
+        doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --data-loading 20 > artifacts/benchmarks/data-loading.txt");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --report docs/benchmarks.md \\");
         doc.AppendLine("  --runs artifacts/benchmarks/run1 artifacts/benchmarks/run2 --coldstart artifacts/benchmarks/coldstart.tsv \\");
-        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt --generators artifacts/benchmarks/generators.txt");
+        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt --generators artifacts/benchmarks/generators.txt \\");
+        doc.AppendLine("  --data artifacts/benchmarks/data-loading.txt");
         doc.AppendLine("```");
         doc.AppendLine();
         doc.AppendLine("Smoke (CI, `.ci/bench-smoke` from `.ci/run`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
@@ -159,6 +163,20 @@ internal static partial class Report
             r => Ratio(r.Mean(O, "FastAdamLikeTorch"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
         rows.Add(new("Optimizer step: FastCallbacks SGD / TorchSharp SGD, momentum 0.9", "≤ 1.00", "x",
             r => Ratio(r.Mean(O, "FastSgd"), r.Mean(O, "TorchSharpSgd")), v => v <= 1.0));
+
+        const string DL = "DataLoadingBenchmarks";
+        double? Limit(Run r, int workers) => r.Mean(DL, "Compute") is { } c && r.Mean(DL, "Data") is { } d
+            ? workers == 0 ? c + d : Math.Max(c, d / workers) : null;
+        foreach (var (w, formula) in new[] { (0, "compute + data"), (1, "max(compute, data)"), (2, "max(compute, data / 2)") })
+            rows.Add(new($"Data loading, items of {DataLoadingBenchmarks.ItemMs} ms CPU: fit with {w} worker{(w == 1 ? "" : "s")} / its limit, {formula}", "≤ 1.10", "x",
+                r => Ratio(r.Mean(DL, $"Workers{w}"), Limit(r, w)), v => v <= 1.10));
+        rows.Add(new("Data loading: fit with 2 workers / with 0 (the speed-up, inverted)", "(information)", "x",
+            r => Ratio(r.Mean(DL, "Workers2"), r.Mean(DL, "Workers0")), _ => true));
+        const string TG = "TensorGatherBenchmarks";
+        rows.Add(new("Tensor loader, large set: shuffled with 1 worker / shuffled with 0 workers", "(information)", "x",
+            r => Ratio(r.Mean(TG, "Workers1"), r.Mean(TG, "Workers0")), _ => true));
+        rows.Add(new("Tensor loader, large set: shuffled with 1 worker / unshuffled views", "(information)", "x",
+            r => Ratio(r.Mean(TG, "Workers1"), r.Mean(TG, "Unshuffled")), _ => true));
 
         GeneratorRows(rows);
 
@@ -359,6 +377,40 @@ internal static partial class Report
         }
     }
 
+    private static void DataLoadingSection(StringBuilder doc, List<Run> runs, string[]? dataLoading)
+    {
+        const string DL = "DataLoadingBenchmarks";
+        doc.AppendLine("## Data workers");
+        doc.AppendLine();
+        doc.AppendLine($"`DataLoadingBenchmarks`: items that cost {DataLoadingBenchmarks.ItemMs} ms of the loading thread's CPU each, batches of {DataLoadingBenchmarks.BatchSize}, "
+            + $"a small MLP on one libtorch thread; ms per batch, each run separated by a slash. The limit is compute + data with no workers and "
+            + "max(compute, data / workers) with some (see [data](data.md)).");
+        doc.AppendLine();
+        doc.AppendLine("| Variant | ms per batch | Limit, ms | Ratio to the limit |");
+        doc.AppendLine("|---|---:|---:|---:|");
+        string Cell(Func<Run, double?> f) => string.Join(" / ", runs.Select(r => f(r) is { } v ? v.ToString("F3", Inv) : "n/a"));
+        double? Ms(Run r, string m) => r.Mean(DL, m) / 1e6;
+        doc.AppendLine($"| Compute: the fit on collated tensors | {Cell(r => Ms(r, "Compute"))} | | |");
+        doc.AppendLine($"| Data: the loader alone, no workers | {Cell(r => Ms(r, "Data"))} | | |");
+        foreach (var w in new[] { 0, 1, 2 })
+        {
+            double? Limit(Run r) => Ms(r, "Compute") is { } c && Ms(r, "Data") is { } d ? w == 0 ? c + d : Math.Max(c, d / w) : null;
+            doc.AppendLine($"| Fit, {w} worker{(w == 1 ? "" : "s")} | {Cell(r => Ms(r, $"Workers{w}"))} | {Cell(Limit)} | "
+                + $"{Cell(r => Ms(r, $"Workers{w}") is { } t && Limit(r) is { } l ? t / l : null)} |");
+        }
+        doc.AppendLine();
+        if (dataLoading is not null)
+        {
+            doc.AppendLine("The same variants and the shuffled tensor loader, timed round-robin on the wall clock (`--data-loading`), with the "
+                + "learner's wait for data per batch reported by `DataWaitCallback` and the machine's load average:");
+            doc.AppendLine();
+            doc.AppendLine("```");
+            foreach (var line in dataLoading.Where(l => !l.StartsWith("CHECK: ", StringComparison.Ordinal))) doc.AppendLine(line);
+            doc.AppendLine("```");
+            doc.AppendLine();
+        }
+    }
+
     private static void ColdStartSection(StringBuilder doc, List<ColdStartLine> lines)
     {
         doc.AppendLine("## Cold start in a fresh process");
@@ -414,7 +466,7 @@ internal static partial class Report
         doc.AppendLine("## Checks made in the benchmarks' setup");
         doc.AppendLine();
         doc.AppendLine("Every dispatch strategy is run once before measuring and must call each handler exactly once; the fit variants must end one epoch "
-            + "with the hand-written loop's weights; the generator's output must compile and its re-run must be served from the cache. "
+            + "with the hand-written loop's weights; the data-loading variants must end it with the same weights; the generator's output must compile and its re-run must be served from the cache. "
             + "A failed check fails the benchmark. Their output:");
         doc.AppendLine();
         doc.AppendLine("```");
@@ -447,6 +499,13 @@ internal static partial class Report
             + $"lr {OptimizerBenchmarks.Lr.ToString(Inv)}: FastCallbacks' fastai `Adam` with fastai's defaults (true weight decay 0.01 on the weights, eps 1e-5, sqr_mom 0.99) "
             + "and with TorchSharp's settings (no weight decay, eps 1e-8, beta2 0.999), against TorchSharp's `optim.Adam`; fastai's `SGD` against TorchSharp's `optim.SGD`, "
             + "momentum 0.9. The setup checks that with TorchSharp's settings both take the same steps.");
+        doc.AppendLine($"- **Data workers** (`DataLoadingBenchmarks`): a TorchSharp dataset of {DataLoadingBenchmarks.Items} items, each spinning {DataLoadingBenchmarks.ItemMs} ms "
+            + $"on the loading thread's CPU clock, then made from its index; `DatasetDataLoader` with batches of {DataLoadingBenchmarks.BatchSize} and 0, 1 or 2 workers; "
+            + $"an MLP {DataLoadingBenchmarks.Features}→{DataLoadingBenchmarks.Hidden}→{DataLoadingBenchmarks.Hidden}→{DataLoadingBenchmarks.Classes}, Adam, one epoch per operation, "
+            + "reported per batch. *Compute* fits the same batches from collated tensors; *Data* enumerates the loader with no model. The setup checks that every "
+            + "variant ends the epoch with the same weights. **Tensor gather** (`TensorGatherBenchmarks`): "
+            + $"{TensorGatherBenchmarks.Rows} x {TensorGatherBenchmarks.Features} floats, batches of {TensorGatherBenchmarks.BatchSize}, an MLP with {TensorGatherBenchmarks.Hidden} hidden units; "
+            + "unshuffled views against shuffled batches gathered with 0 or 1 worker.");
         doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): its home turf, {GeneratorBenchmarks.Classes:N0} partial callback classes, one file each, three handlers each, "
             + "and one ordinary file. *First run*: new compilation, new `CSharpGeneratorDriver`. *Re-run*: the driver that ran, on the compilation with a method "
             + "body of the ordinary file edited (or, for the declaration edit, a method added to it). *Earlier design*: the generator before issue #17, which "
@@ -521,7 +580,7 @@ internal static partial class Report
             var results = Path.Combine(dir, "results");
             if (!Directory.Exists(results)) throw new DirectoryNotFoundException($"No BenchmarkDotNet results in {results}.");
             var run = new Run { Dir = dir, Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)) };
-            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
+            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "DataLoadingBenchmarks", "TensorGatherBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
             static string TypeOf(string json) => Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
             foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.IndexOf(order, TypeOf(f)) is var i && i < 0 ? 99 : i))
             {

@@ -74,8 +74,8 @@ internal static class GeneratorInterleaved
     private static (double Cpu, double Wall) Time(Case c, int reps)
     {
         var clock = Stopwatch.StartNew();
-        var start = Interleaved.ThreadCpuNs();
+        var start = CpuClock.ThreadNs();
         for (var i = 0; i < reps; i++) c.Run();
-        return (Interleaved.ThreadCpuNs() - start, clock.Elapsed.TotalMilliseconds * 1e6);
+        return (CpuClock.ThreadNs() - start, clock.Elapsed.TotalMilliseconds * 1e6);
     }
 }

@@ -15,6 +15,24 @@ public static class Defaults
     /// </summary>
     public static Func<ParameterGroups, double, optim.Optimizer> Adam { get; } = Optimizers.Adam();
 
+    /// <summary>
+    /// fastai's <c>defaults.cpus</c>: the default number of data workers (<see cref="DatasetDataLoader"/>'s
+    /// <c>numWorkers</c>). Starts at the processors this process may use (<see cref="Environment.ProcessorCount"/>,
+    /// which follows CPU affinity and container limits), at most 16 as fastai; set it to change the default.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative number.</exception>
+    public static int Cpus
+    {
+        get => Volatile.Read(ref _cpus);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            Volatile.Write(ref _cpus, value);
+        }
+    }
+
+    private static int _cpus = Math.Min(16, Environment.ProcessorCount);
+
     /// <summary>Writes each epoch's row to the console, as fastai's default <c>print</c> logger.</summary>
     public static Action<EpochLog> ConsoleLogger { get; } = static log => Console.WriteLine(log.ToString());
 

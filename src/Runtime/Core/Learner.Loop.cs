@@ -117,7 +117,8 @@ public partial class Learner
         {
             // A batch boundary: the only place a cancellation token stops a fit.
             if (_cancellation.IsCancellationRequested) throw new CancelFitException();
-            // The scope covers MoveNext too, so the batch's own tensors are freed with everything the batch made.
+            // The scope covers MoveNext too, so the batch's own tensors (made there, or made by a data worker and
+            // attached there) are freed with everything the batch made.
             using var scope = NewDisposeScope();
             if (!batches.MoveNext()) break;
             OneBatch(i, batches.Current);

@@ -56,8 +56,10 @@ public sealed class DataLoaders : IDisposable
     /// <param name="dropLast">Drop the last incomplete training batch (default: when <paramref name="shuffle"/>, as
     /// fastai's <c>drop_last</c>). The validation set keeps every sample.</param>
     /// <param name="validBatchSize">Validation batch size (default: <paramref name="batchSize"/>, as fastai).</param>
+    /// <param name="numWorkers">Threads that prepare batches ahead, for both loaders (see <see cref="TensorDataLoader"/>'s
+    /// <c>numWorkers</c>; null takes its default, 0 makes every batch on the training thread).</param>
     public static DataLoaders FromTensors(Tensor x, Tensor y, int batchSize = 64, double validPct = 0.2, bool shuffle = true,
-        int seed = 42, bool? dropLast = null, int? validBatchSize = null)
+        int seed = 42, bool? dropLast = null, int? validBatchSize = null, int? numWorkers = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -78,10 +80,10 @@ public sealed class DataLoaders : IDisposable
         var trainIdx = order[nValid..];
         Array.Sort(trainIdx);
 
-        var train = new TensorDataLoader([Take(x, trainIdx)], [Take(y, trainIdx)], batchSize, shuffle, dropLast ?? shuffle, seed, ownsTensors: true);
+        var train = new TensorDataLoader([Take(x, trainIdx)], [Take(y, trainIdx)], batchSize, shuffle, dropLast ?? shuffle, seed, ownsTensors: true, numWorkers);
         var valid = nValid == 0
             ? null
-            : new TensorDataLoader([Take(x, validIdx)], [Take(y, validIdx)], validBatchSize ?? batchSize, false, false, seed, ownsTensors: true);
+            : new TensorDataLoader([Take(x, validIdx)], [Take(y, validIdx)], validBatchSize ?? batchSize, false, false, seed, ownsTensors: true, numWorkers);
         return new DataLoaders(train, valid);
     }
 

@@ -100,6 +100,9 @@ public partial class DataTests
         Assert.That(trace.Trace.Count(e => e == "before_batch"), Is.EqualTo(5));
 
         var missing = new DatasetDataLoader(train, 4, ["image"], []);
-        Assert.That(Assert.Throws<KeyNotFoundException>(() => missing.First())!.Message, Does.Contain("'image'").And.Contain("data, label"));
+        var error = Assert.Throws<DataLoaderException>(() => missing.First())!;
+        Assert.That(error.Message, Does.Contain("item 0 of dataset SquaresDataset").And.Contain("'image'").And.Contain("data, label"));
+        Assert.That(error.InnerException, Is.InstanceOf<KeyNotFoundException>());
+        Assert.That(error.ItemIndex, Is.EqualTo(0));
     }
 }
