@@ -56,6 +56,7 @@ public sealed partial class EarlyStoppingCallback : TrackerCallback
 public sealed partial class SaveModelCallback : TrackerCallback
 {
     private bool _saved;
+    private byte[]? _inMemory;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -114,13 +115,19 @@ public sealed partial class SaveModelCallback : TrackerCallback
     [On(Event.AfterFit)]
     private void AfterFit()
     {
+        var learn = Attached;
         if (AtEnd) Save(Fname);
-        else if (EveryEpoch == 0 && _saved) Attached.Load(Fname, WithOpt);
+        else if (EveryEpoch == 0 && _saved && _inMemory is { } copy) learn.LoadFromMemory(copy, WithOpt);
+        else if (EveryEpoch == 0 && _saved) learn.Load(Fname, WithOpt);
     }
 
     private void Save(string name)
     {
-        LastSavedPath = Attached.Save(name, WithOpt);
+        var learn = Attached;
+        LastSavedPath = learn.Save(name, WithOpt);
+        // The other ranks of a distributed job hold the same weights but write no file (IsMainProcess): they keep the
+        // best model in memory, so they end the fit with it as rank 0 does, on machines without rank 0's disk too.
+        _inMemory = learn.IsMainProcess || EveryEpoch > 0 ? null : learn.SaveToMemory(WithOpt);
         _saved = true;
     }
 }
