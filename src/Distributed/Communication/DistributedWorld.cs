@@ -118,17 +118,11 @@ public static class DistributedWorld
     {
         if (_aborting) return;
         var where = exception is null ? "" : DescribeFailure?.Invoke(exception) ?? "";
-        var what = exception is null ? "an unknown error" : $"{exception.GetType().Name}: {Innermost(exception).Message}";
+        // A callback's failure is named by where (the event and the callback); say what it threw.
+        var thrown = exception is CallbackException { InnerException: { } inner } ? inner : exception;
+        var what = thrown is null ? "an unknown error" : $"{thrown.GetType().Name}: {thrown.Message.Split('\n', 2)[0].TrimEnd()}";
         MpiCommunicator.WriteError(exception?.ToString() ?? "");
         comm.Abort($"FastCallbacks.Distributed: rank {comm.Rank} of {comm.Size} failed{where}: {what}. Aborting the job.");
-    }
-
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd();
-
-    private static Exception Innermost(Exception e)
-    {
-        // CallbackException's message already names the callback and the event; keep it, and show what it wraps.
-        return e is CallbackException { InnerException: { } inner } ? new InvalidOperationException($"{FirstLine(inner.Message)} ({inner.GetType().Name})") : e;
     }
 
     private static void OnProcessExit(MpiCommunicator comm)

@@ -210,6 +210,23 @@ public sealed partial class DistributedTrainer : Callback
         Reductions++;
     }
 
+    [On(Event.AfterBatch)]
+    private void AfterBatch()
+    {
+        var learn = Attached;
+        _lastEvent = Event.AfterBatch;
+        // Nothing to send: a rank that stopped during this batch is followed before the recorder and the others see it.
+        Sync(new SyncPoint(_run, learn.Epoch, learn.Training ? 0 : _validPass, learn.Iter, Event.AfterBatch));
+    }
+
+    [On(Event.AfterEpoch)]
+    private void AfterEpoch()
+    {
+        var learn = Attached;
+        _lastEvent = Event.AfterEpoch;
+        Sync(new SyncPoint(_run, learn.Epoch, long.MaxValue, 0, Event.AfterEpoch));
+    }
+
     [On(Event.AfterFit)]
     private void AfterFit()
     {
@@ -244,27 +261,34 @@ public sealed partial class DistributedTrainer : Callback
         }
     }
 
-    /// <summary>Skips this rank forward to where <paramref name="ahead"/> is, with fastai's own cancel exceptions.</summary>
+    /// <summary>
+    /// Skips this rank forward to where <paramref name="ahead"/> is, with fastai's own cancel exceptions: the one of
+    /// the innermost stage the two positions do not share, when the loop catches it where this rank is (an After
+    /// event runs outside its own stage, so its stage's cancel would escape the fit).
+    /// </summary>
     private void FollowTo(SyncPoint here, SyncPoint ahead, int leader, Reports reports)
     {
+        var inBatch = here.Event is Event.AfterPred or Event.BeforeStep;
+        CancelException? cancel = null;
         if (ahead.Run > here.Run || ahead.IsEndOfFit)
         {
+            // The others' fit ended (early stopping, a cancellation token, CancelFitException on that rank).
             if (here.IsEndOfFit) return;
-            if (here.Event != Event.BeforeFit) throw new CancelFitException();
+            if (here.Event != Event.BeforeFit) cancel = new CancelFitException();
         }
-        else if (ahead.Epoch > here.Epoch && here.Epoch >= 0)
+        else if (ahead.Epoch > here.Epoch || (ahead.Event == Event.AfterEpoch && here.Event != Event.AfterEpoch))
         {
-            throw new CancelEpochException();
+            if (here.Epoch >= 0 && here.Event != Event.AfterEpoch) cancel = new CancelEpochException();
         }
-        else if (ahead.Epoch == here.Epoch && ahead.Phase > here.Phase)
+        else if (ahead.Phase > here.Phase)
         {
-            if (here.Phase == 0) throw new CancelTrainException();
-            throw new CancelValidException();
+            cancel = here.Phase == 0 ? new CancelTrainException() : new CancelValidException();
         }
-        else if (ahead.Epoch == here.Epoch && ahead.Phase == here.Phase && ahead.Iter > here.Iter && here.Iter >= 0)
+        else if (ahead.Iter > here.Iter || (ahead.Event == Event.AfterBatch && here.Event != Event.AfterBatch))
         {
-            throw new CancelBatchException();
+            if (inBatch) cancel = new CancelBatchException();
         }
+        if (cancel is not null) throw cancel;
         var positions = string.Join(", ", Enumerable.Range(0, reports.Size).Select(r => $"rank {r} at {reports.At(r)}"));
         Communicator.Abort($"FastCallbacks.Distributed: the ranks cannot meet ({positions}; rank {leader} is furthest): they run different fits, " +
                            "or a callback's Run flag differs between ranks. Every rank must run the same program with the same callbacks. Aborting the job.");

@@ -35,7 +35,7 @@ internal readonly record struct SyncPoint(long Run, long Epoch, long Phase, long
         IsLeave ? "the end of its program"
         : IsEndOfFit ? $"the end of fit {Run}"
         : Event == Event.BeforeFit ? $"the start of fit {Run}"
-        : Iter < 0 ? $"`{Events.Name(Event)}` of epoch {Epoch} (fit {Run})"
+        : Iter < 0 || Event == Event.AfterEpoch ? $"`{Events.Name(Event)}` of epoch {Epoch} (fit {Run})"
         : $"`{Events.Name(Event)}` of {(Phase == 0 ? "training" : "validation")} batch {Iter} of epoch {Epoch} (fit {Run})";
 }
 
