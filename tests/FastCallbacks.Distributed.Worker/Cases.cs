@@ -67,7 +67,7 @@ public static class Cases
             case "accumulate": cbs.Add(new GradientAccumulation(nAcc: 96)); break;
             case "clip": cbs.Add(new GradientClip(maxNorm: 0.05)); break;
             case "earlystop": cbs.Add(new EarlyStoppingCallback(monitor: "valid_loss", patience: 1)); break;
-            case "savemodel": cbs.AddRange([new SaveModelCallback(monitor: "accuracy", fname: "best"), new CsvLogger("history.csv")]); break;
+            case "savemodel": cbs.AddRange([new SaveModelCallback(monitor: "valid_loss", fname: "best"), new CsvLogger("history.csv")]); break;
             case "cancelfit": cbs.Add(Callback.Create((Event.AfterBatch, l => { if (l.Training && l.Epoch == 1 && l.Iter == 1 && (!distributed || rank == comm.Size - 1)) throw new CancelFitException(); }))); break;
             case "nullgrad": cbs.Add(Callback.Create((Event.AfterStep, l => { if (l.TrainIter % 2 == 0) l.Model.parameters().First().grad = null; }))); break;
         }

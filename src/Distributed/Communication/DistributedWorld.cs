@@ -121,8 +121,7 @@ public static class DistributedWorld
         // A callback's failure is named by where (the event and the callback); say what it threw.
         var thrown = exception is CallbackException { InnerException: { } inner } ? inner : exception;
         var what = thrown is null ? "an unknown error" : $"{thrown.GetType().Name}: {thrown.Message.Split('\n', 2)[0].TrimEnd()}";
-        MpiCommunicator.WriteError(exception?.ToString() ?? "");
-        comm.Abort($"FastCallbacks.Distributed: rank {comm.Rank} of {comm.Size} failed{where}: {what}. Aborting the job.");
+        comm.Abort($"FastCallbacks.Distributed: rank {comm.Rank} of {comm.Size} failed{where}: {what}. Aborting the job.", exception?.ToString());
     }
 
     private static void OnProcessExit(MpiCommunicator comm)

@@ -185,10 +185,18 @@ internal sealed unsafe class MpiCommunicator : ICommunicator
     }
 
     [DoesNotReturn]
-    public void Abort(string message, int exitCode = 1)
+    public void Abort(string message, int exitCode = 1) => Abort(message, details: null, exitCode);
+
+    /// <summary>Aborts the job after writing <paramref name="message"/>, then <paramref name="details"/> (a stack trace).</summary>
+    [DoesNotReturn]
+    internal void Abort(string message, string? details, int exitCode = 1)
     {
         DistributedWorld.MarkAborting();
         WriteError(message);
+        if (details is not null) WriteError(details);
+        // The launcher forwards each rank's output through a pipe and stops reading once it acts on MPI_Abort: give it
+        // a moment to pass on the message, which is the whole point of the abort.
+        Thread.Sleep(300);
         _mpi.AbortFn(_mpi.CommWorld, exitCode == 0 ? 1 : exitCode);
         // MPI_Abort does not return; if a broken library does, end this process at least.
         Environment.Exit(exitCode == 0 ? 1 : exitCode);
