@@ -43,11 +43,15 @@ public sealed partial class MpiJob
         throw new UnreachableException();
     }
 
-    /// <summary>Starts the worker on <paramref name="ranks"/> ranks with <paramref name="args"/> and waits at most <paramref name="timeout"/>.</summary>
-    public async Task<JobResult> RunAsync(int ranks, IReadOnlyList<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? env = null)
+    /// <summary>Starts the test worker on <paramref name="ranks"/> ranks with <paramref name="args"/> and waits at most <paramref name="timeout"/>.</summary>
+    public Task<JobResult> RunAsync(int ranks, IReadOnlyList<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? env = null) =>
+        RunProgramAsync(ranks, System.IO.Path.Combine(AppContext.BaseDirectory, "FastCallbacks.Distributed.Worker.dll"), args, timeout, env);
+
+    /// <summary>Starts <paramref name="program"/> (a .NET assembly) on <paramref name="ranks"/> ranks and waits at most <paramref name="timeout"/>.</summary>
+    public async Task<JobResult> RunProgramAsync(int ranks, string program, IReadOnlyList<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? env = null)
     {
-        var worker = System.IO.Path.Combine(AppContext.BaseDirectory, "FastCallbacks.Distributed.Worker.dll");
-        Assert.That(File.Exists(worker), Is.True, $"{worker} is not built; the test project references the worker.");
+        var worker = program;
+        Assert.That(File.Exists(worker), Is.True, $"{worker} is not built; the test project references it.");
         var start = new ProcessStartInfo("timeout")
         {
             RedirectStandardOutput = true,
