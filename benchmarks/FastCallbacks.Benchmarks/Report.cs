@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace FastCallbacks.Benchmarks;
 
 /// <summary>
-/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE]</c>: writes
+/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE] [--distributed FILE]</c>: writes
 /// docs/benchmarks.md from the results BenchmarkDotNet exported (results/*-report-full.json and
 /// *-report-github.md under each run's artifacts folder), the CHECK lines of its logs, the fresh-process
 /// cold-start lines (benchmarks/coldstart.sh), the trim check (benchmarks/trimcheck.sh) and the output of
@@ -28,6 +28,7 @@ internal static class Report
         var coldStart = Value(args, "--coldstart") is { } cs && File.Exists(cs) ? ColdStartLine.Load(cs) : [];
         var trim = Value(args, "--trim") is { } tf && File.Exists(tf) ? File.ReadAllLines(tf) : null;
         var interleaved = Value(args, "--anatomy") is { } af && File.Exists(af) ? File.ReadAllLines(af) : null;
+        var distributed = Value(args, "--distributed") is { } df && File.Exists(df) ? File.ReadAllLines(df) : null;
 
         var doc = new StringBuilder();
         doc.AppendLine("# Benchmarks");
@@ -42,6 +43,7 @@ internal static class Report
         Anatomy(doc, runs, interleaved);
         ColdStartSection(doc, coldStart);
         TrimSection(doc, trim);
+        DistributedSection(doc, distributed);
         Checks(doc, runs);
         Method(doc);
         Tables(doc, runs);
@@ -86,9 +88,10 @@ internal static class Report
         doc.AppendLine("bash benchmarks/coldstart.sh artifacts/benchmarks/coldstart.tsv   # fresh processes, JIT and ReadyToRun");
         doc.AppendLine("bash benchmarks/trimcheck.sh artifacts/benchmarks/trim.txt       # dotnet publish -p:PublishTrimmed=true");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --interleaved 40 > artifacts/benchmarks/interleaved.txt");
+        doc.AppendLine("bash benchmarks/distributed.sh artifacts/benchmarks/distributed.tsv       # 2 ranks under mpiexec.mpich");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --report docs/benchmarks.md \\");
         doc.AppendLine("  --runs artifacts/benchmarks/run1 artifacts/benchmarks/run2 --coldstart artifacts/benchmarks/coldstart.tsv \\");
-        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt");
+        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt --distributed artifacts/benchmarks/distributed.tsv");
         doc.AppendLine("```");
         doc.AppendLine();
         doc.AppendLine("Smoke (CI, `.ci/bench-smoke` from `.ci/run`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
@@ -380,6 +383,41 @@ internal static class Report
             }
         }
         doc.AppendLine();
+    }
+
+    /// <summary>The rows of benchmarks/distributed.sh (FastCallbacks.Distributed.Benchmarks' TSV).</summary>
+    private static void DistributedSection(StringBuilder doc, string[]? tsv)
+    {
+        doc.AppendLine("## Distributed training (2 ranks, MPI)");
+        doc.AppendLine();
+        if (tsv is null || tsv.Length < 2)
+        {
+            doc.AppendLine("Not measured in this report (run `bash benchmarks/distributed.sh`; it needs MPICH: `apt-get install mpich`).");
+            doc.AppendLine();
+            return;
+        }
+        var rows = tsv.Skip(1).Select(l => l.Split('\t')).Where(c => c.Length >= 8).ToList();
+        doc.AppendLine("`benchmarks/FastCallbacks.Distributed.Benchmarks` under `mpiexec.mpich -n 2` on this machine (shared memory, one libtorch thread per rank); "
+            + "each value is the slower rank's median. See docs/distributed.md for what they mean on a cluster.");
+        doc.AppendLine();
+        doc.AppendLine("Gradient reduction per optimizer step (the trainer's check that every gradient is still a view of the flat buffer, then the bucketed Allreduce):");
+        doc.AppendLine();
+        doc.AppendLine("| Parameters and buckets | Time per step | Bandwidth |");
+        doc.AppendLine("|---|---:|---:|");
+        foreach (var c in rows.Where(c => c[0] == "reduce"))
+            doc.AppendLine($"| {c[1]} | {Number(c[4], "0.000")} ms | {Number(c[7], "0.00")} GB/s |");
+        doc.AppendLine();
+        doc.AppendLine("A whole training step (forward, loss, backward, the trainer's synchronization, gathers and reduction, Adam) at 64 rows per rank "
+            + "(a global batch of 128 on 2 ranks), against one process training at batch 64, timed alternately in the same job:");
+        doc.AppendLine();
+        doc.AppendLine("| Model | 2 ranks, per batch | 1 process, per batch | Overhead |");
+        doc.AppendLine("|---|---:|---:|---:|");
+        foreach (var c in rows.Where(c => c[0] == "step"))
+            doc.AppendLine($"| {c[1]} | {Number(c[4], "0.000")} ms | {Number(c[5], "0.000")} ms | {Number(c[6], "0.000")}x |");
+        doc.AppendLine();
+
+        static string Number(string text, string format) =>
+            double.TryParse(text, NumberStyles.Float, Inv, out var v) ? v.ToString(format, Inv) : text;
     }
 
     private static void TrimSection(StringBuilder doc, string[]? trim)
