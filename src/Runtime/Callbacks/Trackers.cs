@@ -51,7 +51,9 @@ public sealed partial class EarlyStoppingCallback : TrackerCallback
 /// fastai's <c>SaveModelCallback</c> (order 61): saves the model (with <see cref="Learner.Save"/>, atomically)
 /// whenever the monitored value improves, and loads that best model at the end of the fit. With
 /// <c>everyEpoch</c> it saves <c>fname_epoch</c> every n-th epoch instead (and loads nothing); with
-/// <c>atEnd</c> it saves once, at the end of the fit.
+/// <c>atEnd</c> it saves once, at the end of the fit. On the other ranks of a distributed job
+/// (<see cref="Learner.IsMainProcess"/> false) nothing is written: the best model is kept in memory and loaded from
+/// there, so every rank ends with it.
 /// </summary>
 public sealed partial class SaveModelCallback : TrackerCallback
 {
