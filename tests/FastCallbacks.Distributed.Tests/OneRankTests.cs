@@ -46,6 +46,8 @@ public class OneRankTests
             Assert.That(learn.IsMainProcess, Is.True);
             Assert.That(dist.IsMainProcess, Is.True);
             Assert.That(learn.Cbs, Has.Member(dist.Trainer));
+            var twice = Assert.Throws<InvalidOperationException>(() => learn.ToDistributed(new DistributedOptions { Communicator = new LocalCommunicator() }));
+            Assert.That(twice!.Message, Does.Contain("already distributed"));
         }
         Assert.That(learn.Cbs.OfType<DistributedTrainer>(), Is.Empty);
     }

@@ -16,7 +16,10 @@ public sealed record DistributedOptions
     /// <summary>The size of each piece of the gradient reduction, in bytes (default 1 MiB).</summary>
     public long BucketBytes { get; init; } = DistributedTrainer.DefaultBucketBytes;
 
-    /// <summary>The deadline of every collective (default: the communicator's, 30 minutes unless FASTCALLBACKS_DISTRIBUTED_TIMEOUT says otherwise).</summary>
+    /// <summary>
+    /// The deadline of every collective (default: the communicator's, 30 minutes unless FASTCALLBACKS_DISTRIBUTED_TIMEOUT
+    /// says otherwise). It is set on the communicator, so it holds for everything that uses it afterwards.
+    /// </summary>
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>
@@ -77,6 +80,7 @@ public sealed class DistributedContext : IDisposable
         _disposed = true;
         Learner.RemoveCb(Trainer);
         Learner.IsMainProcess = _wasMain;
+        Trainer.Dispose();
     }
 }
 
@@ -92,10 +96,12 @@ public static class DistributedExtensions
     /// <param name="options">Settings; see <see cref="DistributedOptions"/>.</param>
     /// <returns>The context; dispose it to detach.</returns>
     /// <exception cref="InvalidOperationException">The job has fewer ranks than <see cref="DistributedOptions.MinRanks"/>,
-    /// or MPI cannot be used (the message says what to install or how to launch).</exception>
+    /// MPI cannot be used (the message says what to install or how to launch), or the learner is already distributed.</exception>
     public static DistributedContext ToDistributed(this Learner learn, DistributedOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(learn);
+        if (learn.Cb<DistributedTrainer>() is not null)
+            throw new InvalidOperationException("This learner is already distributed (it has a DistributedTrainer); dispose the first ToDistributed() before calling it again.");
         options ??= new DistributedOptions();
         var comm = options.Communicator ?? DistributedWorld.Current;
         if (comm.Size < options.MinRanks) throw MpiDiscovery.TooFewRanks(options.MinRanks, comm.Size, comm is not LocalCommunicator);

@@ -30,7 +30,7 @@ namespace FastCallbacks.Distributed;
 /// <see cref="Learner.Validate"/> it stands aside: each rank predicts on the whole set by itself, so calling them on
 /// one rank only is safe.</para>
 /// </remarks>
-public sealed partial class DistributedTrainer : Callback
+public sealed partial class DistributedTrainer : Callback, IDisposable
 {
     /// <summary>The default bucket of the gradient reduction: 1 MiB, the fastest on shared memory (see docs/distributed.md).</summary>
     public const long DefaultBucketBytes = 1 << 20;
@@ -93,6 +93,8 @@ public sealed partial class DistributedTrainer : Callback
         Run = Size > 1 && !learn.IsInferenceRun;
         if (!Run) return;
         _lastEvent = Event.BeforeFit;
+        // Before the progress display, the loggers and the trackers look (orders 50 and up): only rank 0 writes.
+        if (Rank != 0) learn.IsMainProcess = false;
         DistributedWorld.DescribeFailure = DescribeFailure;
         _run = _sync.NextRun();
         if (Sync(SyncPoint.StartOfFit(_run)) is null) return;
@@ -234,6 +236,13 @@ public sealed partial class DistributedTrainer : Callback
         _lastEvent = Event.AfterFit;
         if (Sync(SyncPoint.EndOfFit(_run)) is null) return;
         BroadcastModel(learn.Model, "rank 0's model at the end of the fit");
+    }
+
+    /// <summary>Frees the flat gradient buffer (the parameters' gradients stay valid: each view holds its memory).</summary>
+    public void Dispose()
+    {
+        _grads?.Dispose();
+        _grads = null;
     }
 
     // ---- Agreement ----
