@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using TorchSharp.Modules;
 using TorchSharp;
@@ -138,6 +137,7 @@ public sealed partial class DistributedTrainer : Callback, IDisposable
         var learn = Attached;
         _lastEvent = Event.BeforeBatch;
         _globalXb = null;
+        _globalRows = _shardRows = 0;
         var xb = learn.Xb;
         if (xb.Length == 0) return;
         var rows = xb[0].shape.Length == 0 ? 0 : xb[0].shape[0];
