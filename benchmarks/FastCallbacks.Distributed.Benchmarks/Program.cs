@@ -30,8 +30,7 @@ var bench = new Bench(comm, smoke);
 
 long[] parameterCounts = smoke ? [65_536, 262_144] : [1_000_000, 10_000_000];
 long[] bucketSizes = smoke ? [64 << 10, 0] : [64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 0];
-foreach (var count in parameterCounts)
-    foreach (var bucket in bucketSizes) bench.Reduction(count, bucket);
+bench.Reductions(parameterCounts, bucketSizes);
 bench.Step("MLP 32-64-10", inputs: 32, hidden: [64], classes: 10);
 bench.Step("MLP 256-1024-512-10", inputs: 256, hidden: [1024, 512], classes: 10);
 
@@ -70,37 +69,50 @@ namespace FastCallbacks.Distributed.Benchmarks
         public List<Row> Rows { get; } = [];
         public List<string> Failures { get; } = [];
 
-        /// <summary>The trainer's per-step work on a flat buffer of <paramref name="count"/> floats in buckets of <paramref name="bucket"/> bytes (0: one call).</summary>
-        public void Reduction(long count, long bucket)
+        /// <summary>
+        /// The trainer's per-step work (the alias check, then the bucketed Allreduce) on flat buffers of each parameter
+        /// count in buckets of each size (0: one call), the configurations taken in turn every round, so a busy spell of the
+        /// machine slows them all alike.
+        /// </summary>
+        public void Reductions(long[] counts, long[] buckets)
         {
-            var parameters = Enumerable.Range(0, 10).Select(i => new Parameter(zeros(count / 10 + (i == 9 ? count % 10 : 0)))).ToList();
-            using var buffer = GradientBuffer.Bind(parameters, bucket == 0 ? count * 4 : bucket);
-            var expected = comm.Size * (comm.Size + 1) / 2f;
-            var (warmup, runs) = smoke ? (1, 3) : count > 2_000_000 ? (3, 15) : (5, 40);
-            var times = new List<double>();
-            for (var i = 0; i < warmup + runs; i++)
+            var configs = counts.SelectMany(count => buckets.Select(bucket =>
             {
-                foreach (var p in parameters)
+                var parameters = Enumerable.Range(0, 10).Select(i => new Parameter(zeros(count / 10 + (i == 9 ? count % 10 : 0)))).ToList();
+                return (Count: count, Bucket: bucket, Parameters: parameters, Buffer: GradientBuffer.Bind(parameters, bucket == 0 ? count * 4 : bucket), Times: new List<double>());
+            })).ToList();
+            var expected = comm.Size * (comm.Size + 1) / 2f;
+            var (warmup, rounds) = smoke ? (1, 3) : (3, 25);
+            for (var round = 0; round < warmup + rounds; round++)
+            {
+                foreach (var c in configs)
+                {
+                    foreach (var p in c.Parameters)
+                    {
+                        using var g = p.grad!;
+                        g.fill_(comm.Rank + 1f);
+                    }
+                    comm.Barrier("the start of a timed reduction");
+                    var start = Stopwatch.GetTimestamp();
+                    c.Buffer.Rebind();
+                    c.Buffer.Reduce(comm, "a timed reduction");
+                    if (round >= warmup) c.Times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
+            foreach (var c in configs)
+            {
+                // Every gradient element is the sum over the ranks: nothing dropped, nothing counted twice.
+                foreach (var p in c.Parameters)
                 {
                     using var g = p.grad!;
-                    g.fill_(comm.Rank + 1f);
+                    if (!g.eq(expected).all().item<bool>()) Failures.Add($"reduction of {c.Count} floats in buckets of {c.Bucket} bytes: a gradient is not the sum over the ranks");
                 }
-                comm.Barrier("the start of a timed reduction");
-                var start = Stopwatch.GetTimestamp();
-                buffer.Rebind();
-                buffer.Reduce(comm, "a timed reduction");
-                if (i >= warmup) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                var ms = Slowest(Median(c.Times));
+                var label = $"{Millions(c.Count)} params, {(c.Bucket == 0 ? "one call" : Bytes(c.Bucket) + " buckets")} ({c.Buffer.Buckets.Count})";
+                Rows.Add(new Row("reduce", label, c.Count, c.Bucket == 0 ? c.Count * 4 : c.Bucket, ms, null, c.Count * 4 / 1e9 / (ms / 1e3)));
+                c.Buffer.Dispose();
+                foreach (var p in c.Parameters) p.Dispose();
             }
-            // Every gradient element is the sum over the ranks: nothing dropped, nothing counted twice.
-            foreach (var p in parameters)
-            {
-                using var g = p.grad!;
-                if (!g.eq(expected).all().item<bool>()) Failures.Add($"reduction of {count} floats in buckets of {bucket} bytes: a gradient is not the sum over the ranks");
-            }
-            var ms = Slowest(Median(times));
-            var label = $"{Millions(count)} params, {(bucket == 0 ? "one call" : Bytes(bucket) + " buckets")} ({buffer.Buckets.Count})";
-            Rows.Add(new Row("reduce", label, count, bucket == 0 ? count * 4 : bucket, ms, null, count * 4 / 1e9 / (ms / 1e3)));
-            foreach (var p in parameters) p.Dispose();
         }
 
         /// <summary>A training batch at per-rank batch 64 on every rank, against one process at batch 64 (every rank alone).</summary>
