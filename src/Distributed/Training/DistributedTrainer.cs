@@ -31,7 +31,10 @@ namespace FastCallbacks.Distributed;
 /// </remarks>
 public sealed partial class DistributedTrainer : Callback, IDisposable
 {
-    /// <summary>The default bucket of the gradient reduction: 1 MiB, the fastest on shared memory (see docs/distributed.md).</summary>
+    /// <summary>
+    /// The default bucket of the gradient reduction: 1 MiB, with which 10M parameters were summed fastest between two ranks
+    /// of an idle 2-core machine (docs/distributed.md; benchmarks/distributed.sh measures yours).
+    /// </summary>
     public const long DefaultBucketBytes = 1 << 20;
 
     private readonly Rendezvous _sync;
