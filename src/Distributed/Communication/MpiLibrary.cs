@@ -4,7 +4,7 @@ using System.Text;
 namespace FastCallbacks.Distributed;
 
 /// <summary>The two binary interfaces MPI libraries are built with.</summary>
-public enum MpiAbi
+internal enum MpiAbi
 {
     /// <summary>MPICH's: integer handles with fixed values (also MS-MPI, Intel MPI, Cray MPICH, MVAPICH).</summary>
     Mpich,
