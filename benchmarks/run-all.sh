@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full measurement behind docs/benchmarks.md: two BenchmarkDotNet runs of everything (out of process),
 # cold start in fresh processes (JIT and ReadyToRun), the trim check, the dispatch and generator variants timed
-# round-robin, then the doc regenerated from their output.
+# round-robin, the data workers, the distributed benchmark (2 ranks under MPICH's mpiexec; skipped with a message
+# without MPI), then the doc regenerated from their output.
 # Takes about half an hour on two cores; run it when the machine is quiet. Usage: bash benchmarks/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ bash benchmarks/trimcheck.sh "$out/trim.txt" || echo "trim check: FastCallbacks 
 dotnet run -c Release --project "$project" -- --interleaved 40 > "$out/interleaved.txt"
 dotnet run -c Release --project "$project" -- --generators-interleaved 20 > "$out/generators.txt"
 dotnet run -c Release --project "$project" -- --data-loading 20 > "$out/data-loading.txt"
+bash benchmarks/distributed.sh "$out/distributed.tsv"
 dotnet run -c Release --project "$project" -- --report docs/benchmarks.md \
   --runs "$out/run1" "$out/run2" --coldstart "$out/coldstart.tsv" --trim "$out/trim.txt" --anatomy "$out/interleaved.txt" \
-  --generators "$out/generators.txt" --data "$out/data-loading.txt"
+  --generators "$out/generators.txt" --data "$out/data-loading.txt" --distributed "$out/distributed.tsv"

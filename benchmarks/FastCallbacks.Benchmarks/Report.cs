@@ -6,7 +6,7 @@ using FastCallbacks.Benchmarks.Generators;
 namespace FastCallbacks.Benchmarks;
 
 /// <summary>
-/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE] [--generators FILE] [--data FILE]</c>: writes
+/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE] [--generators FILE] [--data FILE] [--distributed FILE]</c>: writes
 /// docs/benchmarks.md from the results BenchmarkDotNet exported (results/*-report-full.json and
 /// *-report-github.md under each run's artifacts folder), the CHECK lines of its logs, the fresh-process
 /// cold-start lines (benchmarks/coldstart.sh), the trim check (benchmarks/trimcheck.sh) and the outputs of
@@ -31,6 +31,7 @@ internal static partial class Report
         var interleaved = Value(args, "--anatomy") is { } af && File.Exists(af) ? File.ReadAllLines(af) : null;
         var generators = Value(args, "--generators") is { } gf && File.Exists(gf) ? File.ReadAllLines(gf) : null;
         var dataLoading = Value(args, "--data") is { } df && File.Exists(df) ? File.ReadAllLines(df) : null;
+        var distributed = Value(args, "--distributed") is { } mf && File.Exists(mf) ? File.ReadAllLines(mf) : null;
 
         var doc = new StringBuilder();
         doc.AppendLine("# Benchmarks");
@@ -47,6 +48,7 @@ internal static partial class Report
         DataLoadingSection(doc, runs, dataLoading);
         ColdStartSection(doc, coldStart);
         TrimSection(doc, trim);
+        DistributedSection(doc, distributed);
         Checks(doc, runs);
         Method(doc);
         Tables(doc, runs);
@@ -93,10 +95,11 @@ internal static partial class Report
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --interleaved 40 > artifacts/benchmarks/interleaved.txt");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --generators-interleaved 20 > artifacts/benchmarks/generators.txt");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --data-loading 20 > artifacts/benchmarks/data-loading.txt");
+        doc.AppendLine("bash benchmarks/distributed.sh artifacts/benchmarks/distributed.tsv       # 2 ranks under mpiexec.mpich");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --report docs/benchmarks.md \\");
         doc.AppendLine("  --runs artifacts/benchmarks/run1 artifacts/benchmarks/run2 --coldstart artifacts/benchmarks/coldstart.tsv \\");
         doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt --generators artifacts/benchmarks/generators.txt \\");
-        doc.AppendLine("  --data artifacts/benchmarks/data-loading.txt");
+        doc.AppendLine("  --data artifacts/benchmarks/data-loading.txt --distributed artifacts/benchmarks/distributed.tsv");
         doc.AppendLine("```");
         doc.AppendLine();
         doc.AppendLine("Smoke (CI, `.ci/bench-smoke` from `.ci/run`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
@@ -440,6 +443,41 @@ internal static partial class Report
             }
         }
         doc.AppendLine();
+    }
+
+    /// <summary>The rows of benchmarks/distributed.sh (FastCallbacks.Distributed.Benchmarks' TSV).</summary>
+    private static void DistributedSection(StringBuilder doc, string[]? tsv)
+    {
+        doc.AppendLine("## Distributed training (2 ranks, MPI)");
+        doc.AppendLine();
+        if (tsv is null || tsv.Length < 2)
+        {
+            doc.AppendLine("Not measured in this report (run `bash benchmarks/distributed.sh`; it needs MPICH: `apt-get install mpich`).");
+            doc.AppendLine();
+            return;
+        }
+        var rows = tsv.Skip(1).Select(l => l.Split('\t')).Where(c => c.Length >= 8).ToList();
+        doc.AppendLine("`benchmarks/FastCallbacks.Distributed.Benchmarks` under `mpiexec.mpich -n 2` on this machine (shared memory, one libtorch thread per rank); "
+            + "each value is the slower rank's median. See docs/distributed.md for what they mean on a cluster.");
+        doc.AppendLine();
+        doc.AppendLine("Gradient reduction per optimizer step (the trainer's check that every gradient is still a view of the flat buffer, then the bucketed Allreduce):");
+        doc.AppendLine();
+        doc.AppendLine("| Parameters and buckets | Time per step | Bandwidth |");
+        doc.AppendLine("|---|---:|---:|");
+        foreach (var c in rows.Where(c => c[0] == "reduce"))
+            doc.AppendLine($"| {c[1]} | {Number(c[4], "0.000")} ms | {Number(c[7], "0.00")} GB/s |");
+        doc.AppendLine();
+        doc.AppendLine("A whole training step (forward, loss, backward, the trainer's synchronization, gathers and reduction, Adam) at 64 rows per rank "
+            + "(a global batch of 128 on 2 ranks), against one process training at batch 64, timed alternately in the same job:");
+        doc.AppendLine();
+        doc.AppendLine("| Model | 2 ranks, per batch | 1 process, per batch | Overhead |");
+        doc.AppendLine("|---|---:|---:|---:|");
+        foreach (var c in rows.Where(c => c[0] == "step"))
+            doc.AppendLine($"| {c[1]} | {Number(c[4], "0.000")} ms | {Number(c[5], "0.000")} ms | {Number(c[6], "0.000")}x |");
+        doc.AppendLine();
+
+        static string Number(string text, string format) =>
+            double.TryParse(text, NumberStyles.Float, Inv, out var v) ? v.ToString(format, Inv) : text;
     }
 
     private static void TrimSection(StringBuilder doc, string[]? trim)

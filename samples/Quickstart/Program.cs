@@ -5,7 +5,6 @@
 //   dotnet run --project samples/Quickstart [-- --epochs 10 --lr 0.01 --out out/quickstart]
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using FastCallbacks;
 using static TorchSharp.torch;
 
@@ -76,25 +75,6 @@ public sealed partial class FitSummary : Callback
     [On(Event.AfterFit)]
     private void Report() =>
         Console.WriteLine($"fit: {Epoch + 1} epochs, {_batches} optimizer steps, {_clock.Elapsed.TotalSeconds:F1} s");
-}
-
-/// <summary>The 8x8 digits: 64 pixel values (0..16) and the label per line of the gzipped CSV.</summary>
-internal static class Digits
-{
-    public static (Tensor X, Tensor Y) Load(string path)
-    {
-        var pixels = new List<float>();
-        var labels = new List<long>();
-        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
-        while (reader.ReadLine() is { Length: > 0 } line)
-        {
-            var cells = line.Split(',');
-            if (cells.Length != 65) throw new InvalidDataException($"{path}: expected 65 values per line, got {cells.Length}.");
-            for (var i = 0; i < 64; i++) pixels.Add(float.Parse(cells[i], CultureInfo.InvariantCulture) / 16f);
-            labels.Add(long.Parse(cells[64], CultureInfo.InvariantCulture));
-        }
-        return (tensor(pixels.ToArray()).reshape(labels.Count, 1, 8, 8), tensor(labels.ToArray()));
-    }
 }
 
 /// <summary>Command-line options: <c>--epochs N</c>, <c>--lr X</c>, <c>--out DIR</c>.</summary>

@@ -196,12 +196,12 @@ public static class DocCompiler
         return (null, output.ToString());
     }
 
-    /// <summary>What a consumer compiles against: .NET 10, and the FastCallbacks runtime with every assembly it needs from its packages.</summary>
+    /// <summary>What a consumer compiles against: .NET 10, and the FastCallbacks runtime and FastCallbacks.Distributed with every assembly they need from their packages.</summary>
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
         var references = new List<MetadataReference>(Net100.References.All);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var pending = new Stack<AssemblyName>([typeof(Learner).Assembly.GetName()]);
+        var pending = new Stack<AssemblyName>([typeof(Learner).Assembly.GetName(), typeof(Distributed.DistributedTrainer).Assembly.GetName()]);
         while (pending.TryPop(out var name))
         {
             if (!seen.Add(name.Name!)) continue;

@@ -155,7 +155,7 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
         }
         learn.FinalRecord = row;
         _values.Add(row);
-        learn.Logger?.Invoke(new EpochLog(_metricNames, learn.Epoch, row, AddTime ? _timer.Elapsed : null));
+        if (learn.IsMainProcess) learn.Logger?.Invoke(new EpochLog(_metricNames, learn.Epoch, row, AddTime ? _timer.Elapsed : null));
         _iters.Add(SmoothLoss.Count);
     }
 }

@@ -51,11 +51,14 @@ public sealed partial class EarlyStoppingCallback : TrackerCallback
 /// fastai's <c>SaveModelCallback</c> (order 61): saves the model (with <see cref="Learner.Save"/>, atomically)
 /// whenever the monitored value improves, and loads that best model at the end of the fit. With
 /// <c>everyEpoch</c> it saves <c>fname_epoch</c> every n-th epoch instead (and loads nothing); with
-/// <c>atEnd</c> it saves once, at the end of the fit.
+/// <c>atEnd</c> it saves once, at the end of the fit. On the other ranks of a distributed job
+/// (<see cref="Learner.IsMainProcess"/> false) nothing is written: the best model is kept in memory and loaded from
+/// there, so every rank ends with it.
 /// </summary>
 public sealed partial class SaveModelCallback : TrackerCallback
 {
     private bool _saved;
+    private byte[]? _inMemory;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -114,13 +117,19 @@ public sealed partial class SaveModelCallback : TrackerCallback
     [On(Event.AfterFit)]
     private void AfterFit()
     {
+        var learn = Attached;
         if (AtEnd) Save(Fname);
-        else if (EveryEpoch == 0 && _saved) Attached.Load(Fname, WithOpt);
+        else if (EveryEpoch == 0 && _saved && _inMemory is { } copy) learn.LoadFromMemory(copy, WithOpt);
+        else if (EveryEpoch == 0 && _saved) learn.Load(Fname, WithOpt);
     }
 
     private void Save(string name)
     {
-        LastSavedPath = Attached.Save(name, WithOpt);
+        var learn = Attached;
+        LastSavedPath = learn.Save(name, WithOpt);
+        // The other ranks of a distributed job hold the same weights but write no file (IsMainProcess): they keep the
+        // best model in memory, so they end the fit with it as rank 0 does, on machines without rank 0's disk too.
+        _inMemory = learn.IsMainProcess || EveryEpoch > 0 ? null : learn.SaveToMemory(WithOpt);
         _saved = true;
     }
 }

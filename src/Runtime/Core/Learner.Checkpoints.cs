@@ -16,8 +16,11 @@ public partial class Learner
     /// </summary>
     public Action<string>? MessageWriter { get; set; } = Console.WriteLine;
 
-    /// <summary>Writes a message to <see cref="MessageWriter"/>.</summary>
-    public void Log(string message) => MessageWriter?.Invoke(message);
+    /// <summary>Writes a message to <see cref="MessageWriter"/> (on the main process only, see <see cref="IsMainProcess"/>).</summary>
+    public void Log(string message)
+    {
+        if (IsMainProcess) MessageWriter?.Invoke(message);
+    }
 
     /// <summary>The file of checkpoint <paramref name="name"/>: <c>Path/ModelDir/name.pt</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
@@ -33,7 +36,8 @@ public partial class Learner
     /// <c>Path/ModelDir/name.pt</c> (fastai's <c>save</c>). The write is atomic: the checkpoint is written to a
     /// temporary file in the same folder and then renamed over the old one, so a crash while saving leaves the
     /// previous checkpoint intact. The model part is TorchSharp's <c>Module.save</c> format, so
-    /// <c>model.load(path)</c> reads it too.
+    /// <c>model.load(path)</c> reads it too. Only the main process of a distributed job writes (see
+    /// <see cref="IsMainProcess"/>); the others return the same path and write nothing, as fastai's <c>save</c>.
     /// </summary>
     /// <param name="name">The checkpoint's name (without extension).</param>
     /// <param name="withOpt">Also save the optimizer's state (skipped when there is no optimizer yet).</param>
@@ -41,18 +45,36 @@ public partial class Learner
     public string Save(string name, bool withOpt = true)
     {
         var file = CheckpointPath(name);
-        AtomicFile.Write(file, stream =>
-        {
-            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            Model.save(writer);
-            if (withOpt && Opt is { } opt)
-            {
-                writer.Write(OptimizerMarker);
-                opt.SaveState(writer);
-            }
-            writer.Flush();
-        });
+        if (!IsMainProcess) return file;
+        AtomicFile.Write(file, stream => WriteCheckpoint(stream, withOpt));
         return file;
+    }
+
+    /// <summary>The checkpoint <see cref="Save"/> writes, in memory (the other ranks of a distributed job keep their best model so).</summary>
+    internal byte[] SaveToMemory(bool withOpt)
+    {
+        using var stream = new MemoryStream();
+        WriteCheckpoint(stream, withOpt);
+        return stream.ToArray();
+    }
+
+    /// <summary>Loads a checkpoint made by <see cref="SaveToMemory"/>.</summary>
+    internal void LoadFromMemory(byte[] checkpoint, bool withOpt)
+    {
+        using var stream = new MemoryStream(checkpoint, writable: false);
+        ReadCheckpoint(stream, "in memory", "memory", withOpt, strict: true);
+    }
+
+    private void WriteCheckpoint(Stream stream, bool withOpt)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        Model.save(writer);
+        if (withOpt && Opt is { } opt)
+        {
+            writer.Write(OptimizerMarker);
+            opt.SaveState(writer);
+        }
+        writer.Flush();
     }
 
     /// <summary>
@@ -74,6 +96,11 @@ public partial class Learner
             throw new FileNotFoundException(
                 $"There is no checkpoint `{name}` at {IOPath.GetFullPath(file)}. Save one with learner.Save(\"{name}\") or SaveModelCallback, or check Path and ModelDir.", file);
         using var stream = File.OpenRead(file);
+        ReadCheckpoint(stream, name, file, withOpt, strict);
+    }
+
+    private void ReadCheckpoint(Stream stream, string name, string file, bool withOpt, bool strict)
+    {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         if (!withOpt)
         {

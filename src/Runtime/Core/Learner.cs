@@ -150,6 +150,12 @@ public partial class Learner : IDisposable
     public Action<EpochLog>? Logger { get; set; } = Defaults.ConsoleLogger;
     /// <summary>Whether a progress display creates its epoch bar (fastai's <c>create_mbar</c>).</summary>
     public bool CreateMbar { get; set; } = true;
+    /// <summary>
+    /// False on every process of a distributed job but rank 0 (fastai's <c>rank_distrib() == 0</c>; FastCallbacks.Distributed
+    /// sets it). Only the main process writes: the progress display, <see cref="Logger"/>'s rows, <see cref="Log"/>'s
+    /// messages, <see cref="CsvLogger"/>, <see cref="TensorBoardCallback"/>, plots and checkpoints (<see cref="Save"/>).
+    /// </summary>
+    public bool IsMainProcess { get; set; } = true;
 
     /// <summary>The loader being iterated (null outside a phase).</summary>
     public DataLoader? Dl { get; set; }

@@ -52,7 +52,7 @@ public sealed partial class CsvLogger : Callback
     private void BeforeFit()
     {
         var learn = Attached;
-        if (Predicting(learn)) return;
+        if (Predicting(learn) || !learn.IsMainProcess) return;
         Close();
         var path = FullPath;
         if (System.IO.Path.GetDirectoryName(path) is { Length: > 0 } dir) Directory.CreateDirectory(dir);

@@ -37,7 +37,7 @@ public sealed partial class TensorBoardCallback : Callback
     private void BeforeFit()
     {
         var learn = Attached;
-        Run = !learn.IsInferenceRun && learn.Cb<GatherPredsCallback>() is null && !learn.Cbs.Any(cb => cb is IDisablesTrackers);
+        Run = learn.IsMainProcess && !learn.IsInferenceRun && learn.Cb<GatherPredsCallback>() is null && !learn.Cbs.Any(cb => cb is IDisablesTrackers);
         if (!Run || _writer is not null) return;
         var dir = LogDir is null ? null : System.IO.Path.GetFullPath(System.IO.Path.Combine(learn.Path, LogDir));
         _writer = utils.tensorboard.SummaryWriter(dir);

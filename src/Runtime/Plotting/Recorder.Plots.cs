@@ -16,13 +16,14 @@ public sealed partial class Recorder
     /// <param name="showEpochs">Dotted grey vertical lines at the end of each epoch.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="height">Image height in pixels.</param>
-    /// <returns>The full path of the file written.</returns>
+    /// <returns>The full path of the file written (on a distributed job's other ranks, written by rank 0 only: see <see cref="Learner.IsMainProcess"/>).</returns>
     /// <exception cref="InvalidOperationException">There are no training losses after <paramref name="skipStart"/>,
     /// or <paramref name="withValid"/> is set and the recorder logs no validation loss.</exception>
     public string PlotLoss(string path, int skipStart = 5, bool withValid = true, bool log = false, bool showEpochs = false,
         int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skipStart);
+        if (Learn is { IsMainProcess: false }) return System.IO.Path.GetFullPath(path);
         if (_losses.Count <= skipStart)
             throw new InvalidOperationException(
                 $"PlotLoss: the recorder has {_losses.Count} training losses, none after skipStart = {skipStart}. Fit first, or pass a smaller skipStart.");
@@ -80,11 +81,12 @@ public sealed partial class Recorder
     /// <param name="keys">The hyper-parameters to draw (default: all in <see cref="Hps"/>).</param>
     /// <param name="width">Image width in pixels (default: 640 per column).</param>
     /// <param name="height">Image height in pixels (default: 480 per row).</param>
-    /// <returns>The full path of the file written.</returns>
+    /// <returns>The full path of the file written (on a distributed job's other ranks, written by rank 0 only: see <see cref="Learner.IsMainProcess"/>).</returns>
     /// <exception cref="InvalidOperationException">The last fit had no <see cref="ParamScheduler"/>.</exception>
     /// <exception cref="KeyNotFoundException">A key was not scheduled.</exception>
     public string PlotSched(string path, IEnumerable<string>? keys = null, int? width = null, int? height = null)
     {
+        if (Learn is { IsMainProcess: false }) return System.IO.Path.GetFullPath(path);
         if (Hps.Count == 0)
             throw new InvalidOperationException(
                 "PlotSched: the last fit scheduled no hyper-parameters. Train with FitOneCycle/FitFlatCos, or pass a ParamScheduler to Fit.");

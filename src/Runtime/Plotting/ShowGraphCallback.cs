@@ -45,7 +45,7 @@ public sealed partial class ShowGraphCallback : Callback
     private void BeforeFit()
     {
         var learn = Attached;
-        Run = !learn.IsInferenceRun && learn.Cb<GatherPredsCallback>() is null && !learn.Cbs.Any(cb => cb is IDisablesTrackers);
+        Run = learn.IsMainProcess && !learn.IsInferenceRun && learn.Cb<GatherPredsCallback>() is null && !learn.Cbs.Any(cb => cb is IDisablesTrackers);
         if (!Run) return;
         _nbBatches.Clear();
         OutputPath = System.IO.Path.GetFullPath(System.IO.Path.Combine(learn.Path, FileName));

@@ -73,6 +73,9 @@ public sealed partial class ProgressCallback : Callback
     {
         var learn = Attached;
         Close();
+        // Other ranks of a distributed job draw nothing: one display, rank 0's.
+        Run = learn.IsMainProcess;
+        if (!Run) return;
         var console = Console;
         _mbar = learn.CreateMbar;
         var capture = CaptureConsoleOut ?? ReferenceEquals(console, AnsiConsole.Console);
