@@ -15,6 +15,8 @@ namespace FastCallbacks;
 public partial class Learner : IDisposable
 {
     private readonly List<Callback> _cbs = [];
+    private readonly List<string> _messages = [];
+    private readonly HashSet<Type> _reportedRuntimeDispatch = [];
     private Tensor? _zeroLoss;
 
     /// <summary>Creates a learner.</summary>
@@ -210,6 +212,16 @@ public partial class Learner : IDisposable
                 throw new ArgumentException(
                     $"`{cb}` is already attached to {(here ? "this" : "another")} learner; a callback instance can be added once. " +
                     "Create a new instance, or remove it first.", nameof(cbs));
+            // A class compiled without the generator gets its dispatch built here, once per class; one that cannot
+            // have one says why before anything changes.
+            try
+            {
+                _ = cb.HandledEvents;
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException(ex.Message, nameof(cbs), ex);
+            }
         }
         // Nothing to add (every Fit without cbs comes here): keep the order and the dispatch tables.
         if (adding.Count == 0) return this;
@@ -221,7 +233,34 @@ public partial class Learner : IDisposable
             _cbs.Add(cb);
         }
         RebuildDispatchTables();
+        foreach (var cb in adding)
+        {
+            if (cb.RuntimeDispatch is { } runtime && _reportedRuntimeDispatch.Add(cb.GetType())) LogMessage(runtime.Describe(cb.GetType()));
+        }
         return this;
+    }
+
+    // ---- Messages ----
+
+    /// <summary>
+    /// The learner's message log, oldest first: what it noticed about its setup that a user should know, such as a
+    /// callback class that runs on run-time dispatch because its handlers were compiled without the FastCallbacks
+    /// generator (said once per class). Each message also goes to <see cref="Defaults.MessageLogger"/>.
+    /// </summary>
+    public IReadOnlyList<string> Messages => _messages;
+
+    /// <summary>Adds <paramref name="message"/> to <see cref="Messages"/> and passes it to <see cref="Defaults.MessageLogger"/>.</summary>
+    private void LogMessage(string message)
+    {
+        _messages.Add(message);
+        try
+        {
+            Defaults.MessageLogger?.Invoke(message);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // A closed console must not stop a learner from being set up; the message stays in Messages.
+        }
     }
 
     /// <summary>Removes a callback (no-op when it is not attached here).</summary>
