@@ -44,6 +44,8 @@ public partial class Learner : IDisposable
         string? path = null,
         string modelDir = "models")
     {
+        // Where no build ran the native fix (a notebook, a script), TorchSharp's native library is made loadable here.
+        TorchNative.EnsureLoaded();
         Dls = dls ?? throw new ArgumentNullException(nameof(dls));
         Model = model ?? throw new ArgumentNullException(nameof(model));
         LossFunc = lossFunc ?? throw new ArgumentNullException(nameof(lossFunc), "Pass a loss function, for example (pred, targ) => nn.functional.cross_entropy(pred, targ).");
