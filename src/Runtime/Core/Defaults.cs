@@ -18,6 +18,13 @@ public static class Defaults
 
     private static readonly ConcurrentDictionary<string, byte> MessagesWritten = new();
 
+    /// <summary>The default <see cref="MessageLogger"/>: each distinct message once per process, to standard error.</summary>
+    public static Action<string> ConsoleMessageLogger { get; } = static message =>
+    {
+        if (MessagesWritten.TryAdd(message, 0)) Console.Error.WriteLine($"FastCallbacks: {message}");
+    };
+
+    // After ConsoleMessageLogger: static initializers run in the order they are written.
     /// <summary>
     /// Receives each message a learner adds to <see cref="Learner.Messages"/>. The default writes a message to standard
     /// error the first time it is seen in the process (as Python's warnings do), prefixed with <c>FastCallbacks:</c>;
@@ -25,11 +32,6 @@ public static class Defaults
     /// </summary>
     public static Action<string>? MessageLogger { get; set; } = ConsoleMessageLogger;
 
-    /// <summary>The default <see cref="MessageLogger"/>: each distinct message once per process, to standard error.</summary>
-    public static Action<string> ConsoleMessageLogger { get; } = static message =>
-    {
-        if (MessagesWritten.TryAdd(message, 0)) Console.Error.WriteLine($"FastCallbacks: {message}");
-    };
 
     private static readonly List<Func<Callback>> Factories = [() => new TrainEvalCallback(), () => new Recorder(), () => new ProgressCallback()];
     private static readonly object Gate = new();

@@ -278,6 +278,26 @@ public partial class RuntimeDispatchTests
     }
 
     [Test]
+    public void By_default_messages_go_to_standard_error_once_per_process()
+    {
+        Assert.That(Defaults.MessageLogger, Is.SameAs(Defaults.ConsoleMessageLogger));
+        var previous = Console.Error;
+        var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            var message = $"a message of this test only ({Guid.NewGuid():N})";
+            Defaults.ConsoleMessageLogger(message);
+            Defaults.ConsoleMessageLogger(message);
+            Assert.That(error.ToString(), Is.EqualTo($"FastCallbacks: {message}{Environment.NewLine}"));
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+    }
+
+    [Test]
     public void A_class_between_two_compiled_dispatches_is_refused_with_the_reason_and_the_learner_is_unchanged()
     {
         using var learn = TestData.RegressionLearner();
