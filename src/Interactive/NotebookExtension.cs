@@ -9,7 +9,7 @@ namespace FastCallbacks.Interactive;
 /// <summary>
 /// The FastCallbacks notebook extension. The kernel loads it from the package's <c>interactive-extensions/dotnet</c>
 /// folder when a cell runs <c>#r "nuget: FastCallbacks.Interactive"</c>: from then on the training table is an HTML
-/// table updated in place, the plots show inline, the learner's messages show under their cell, and TorchSharp's
+/// table updated in place, the plots show inline, and TorchSharp's
 /// native library is made loadable before the first torch call (see <see cref="TorchNative"/>).
 /// </summary>
 public sealed class NotebookExtension : IKernelExtension
@@ -41,7 +41,6 @@ public sealed class NotebookExtension : IKernelExtension
         kernel.KernelEvents.Subscribe(new PackageObserver());
 
         ProgressCallback.CreateDisplay = HtmlProgressDisplay.ForCurrentCell;
-        Defaults.MessageLogger = ShowMessage;
         Formatter.Register<PlotImage>((image, writer) => writer.Write(ImageHtml(image)), HtmlFormatter.MimeType);
         Formatter.Register<LrFindResult>((result, writer) => writer.Write(LrFindHtml(result)), HtmlFormatter.MimeType);
         Formatter.Register<ProgressTable>((table, writer) => writer.Write(table.ToHtml()), HtmlFormatter.MimeType);

@@ -47,17 +47,13 @@ let ``Dispatching to F# callbacks allocates zero bytes`` (n: int) =
 [<Test>]
 let ``The learner says once that an F# callback runs on run-time dispatch, and why`` () =
     let logged = List<string>()
-    let previous = Defaults.MessageLogger
-    Defaults.MessageLogger <- Action<string>(logged.Add)
-    try
-        use learn = TestData.RegressionLearner([ FsTrace(); FsTrace() ])
-        learn.Fit(1, cbs = [ FsTrace() ])
-        Assert.That(learn.Messages, Has.Count.EqualTo(1))
-        Assert.That(logged, equalTo (learn.Messages))
-        Assert.That(learn.Messages[0], Does.StartWith("`FsTrace` runs on run-time dispatch: the [On] handlers of `FsTrace` have no generated dispatch"))
-        Assert.That(learn.Messages[0], Does.Contain("compiled by F# (assembly `FastCallbacks.FSharp.Tests`)"))
-    finally
-        Defaults.MessageLogger <- previous
+    use learn = TestData.RegressionLearner()
+    learn.MessageWriter <- Action<string>(logged.Add)
+    learn.AddCbs([ FsTrace(); FsTrace() ]) |> ignore
+    learn.Fit(1, cbs = [ FsTrace() ])
+    Assert.That(logged, Has.Count.EqualTo(1))
+    Assert.That(logged[0], Does.StartWith("`FsTrace` runs on run-time dispatch: the [On] handlers of `FsTrace` have no generated dispatch"))
+    Assert.That(logged[0], Does.Contain("compiled by F# (assembly `FastCallbacks.FSharp.Tests`)"))
 
 [<Test>]
 let ``HandledEvents lists exactly the F# handlers' events`` () =

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,23 +14,6 @@ public static class Defaults
 
     /// <summary>Writes each epoch's row to the console, as fastai's default <c>print</c> logger.</summary>
     public static Action<EpochLog> ConsoleLogger { get; } = static log => Console.WriteLine(log.ToString());
-
-    private static readonly ConcurrentDictionary<string, byte> MessagesWritten = new();
-
-    /// <summary>The default <see cref="MessageLogger"/>: each distinct message once per process, to standard error.</summary>
-    public static Action<string> ConsoleMessageLogger { get; } = static message =>
-    {
-        if (MessagesWritten.TryAdd(message, 0)) Console.Error.WriteLine($"FastCallbacks: {message}");
-    };
-
-    // After ConsoleMessageLogger: static initializers run in the order they are written.
-    /// <summary>
-    /// Receives each message a learner adds to <see cref="Learner.Messages"/>. The default writes a message to standard
-    /// error the first time it is seen in the process (as Python's warnings do), prefixed with <c>FastCallbacks:</c>;
-    /// null writes nothing. The notebook extension shows them in the notebook.
-    /// </summary>
-    public static Action<string>? MessageLogger { get; set; } = ConsoleMessageLogger;
-
 
     private static readonly List<Func<Callback>> Factories = [() => new TrainEvalCallback(), () => new Recorder(), () => new ProgressCallback()];
     private static readonly object Gate = new();

@@ -15,7 +15,6 @@ namespace FastCallbacks;
 public partial class Learner : IDisposable
 {
     private readonly List<Callback> _cbs = [];
-    private readonly List<string> _messages = [];
     private readonly HashSet<Type> _reportedRuntimeDispatch = [];
     private Tensor? _zeroLoss;
 
@@ -237,32 +236,10 @@ public partial class Learner : IDisposable
         RebuildDispatchTables();
         foreach (var cb in adding)
         {
-            if (cb.RuntimeDispatch is { } runtime && _reportedRuntimeDispatch.Add(cb.GetType())) LogMessage(runtime.Describe(cb.GetType()));
+            // Said once per class, on the learner's message line (fastai's print).
+            if (cb.RuntimeDispatch is { } runtime && _reportedRuntimeDispatch.Add(cb.GetType())) Log(runtime.Describe(cb.GetType()));
         }
         return this;
-    }
-
-    // ---- Messages ----
-
-    /// <summary>
-    /// The learner's message log, oldest first: what it noticed about its setup that a user should know, such as a
-    /// callback class that runs on run-time dispatch because its handlers were compiled without the FastCallbacks
-    /// generator (said once per class). Each message also goes to <see cref="Defaults.MessageLogger"/>.
-    /// </summary>
-    public IReadOnlyList<string> Messages => _messages;
-
-    /// <summary>Adds <paramref name="message"/> to <see cref="Messages"/> and passes it to <see cref="Defaults.MessageLogger"/>.</summary>
-    private void LogMessage(string message)
-    {
-        _messages.Add(message);
-        try
-        {
-            Defaults.MessageLogger?.Invoke(message);
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-        {
-            // A closed console must not stop a learner from being set up; the message stays in Messages.
-        }
     }
 
     /// <summary>Removes a callback (no-op when it is not attached here).</summary>

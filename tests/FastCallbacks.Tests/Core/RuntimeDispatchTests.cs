@@ -250,63 +250,57 @@ public partial class RuntimeDispatchTests
     }
 
     [Test]
-    public void The_learner_says_once_per_class_that_it_runs_on_run_time_dispatch_and_why()
+    public void The_learner_says_once_per_class_on_its_message_line_that_it_runs_on_run_time_dispatch_and_why()
     {
         var logged = new List<string>();
-        var previous = Defaults.MessageLogger;
-        Defaults.MessageLogger = logged.Add;
-        try
-        {
-            using var learn = TestData.RegressionLearner([new RuntimeTraceCallback(), new TraceCallback()]);
-            learn.AddCb(new RuntimeTraceCallback());
-            learn.Fit(1, cbs: [new RuntimeTraceCallback(), new RtCounter()]);
-            learn.Fit(1, cbs: [new RtCounter()]);
+        using var learn = TestData.RegressionLearner([new TraceCallback()]);
+        learn.MessageWriter = logged.Add;
+        learn.AddCb(new RuntimeTraceCallback());
+        learn.AddCb(new RuntimeTraceCallback());
+        learn.Fit(1, cbs: [new RuntimeTraceCallback(), new RtCounter()]);
+        learn.Fit(1, cbs: [new RtCounter()]);
 
-            Assert.That(learn.Messages, Has.Count.EqualTo(2));
-            Assert.That(logged, Is.EqualTo(learn.Messages));
-            Assert.That(learn.Messages[0], Does.StartWith("`RuntimeTraceCallback` runs on run-time dispatch: the [On] handlers of `RuntimeTraceCallback` have no generated dispatch"));
-            Assert.That(learn.Messages[0], Does.Contain("assembly `FastCallbacks.Tests` was compiled without the FastCallbacks source generator"));
-            Assert.That(learn.Messages[1], Does.StartWith("`RtCounter` runs on run-time dispatch"));
+        Assert.That(logged, Has.Count.EqualTo(2));
+        Assert.That(logged[0], Does.StartWith("`RuntimeTraceCallback` runs on run-time dispatch: the [On] handlers of `RuntimeTraceCallback` have no generated dispatch"));
+        Assert.That(logged[0], Does.Contain("assembly `FastCallbacks.Tests` was compiled without the FastCallbacks source generator"));
+        Assert.That(logged[1], Does.StartWith("`RtCounter` runs on run-time dispatch"));
 
-            using var generatedOnly = TestData.RegressionLearner([new TraceCallback()]);
-            Assert.That(generatedOnly.Messages, Is.Empty, "generated dispatch says nothing");
-        }
-        finally
-        {
-            Defaults.MessageLogger = previous;
-        }
+        logged.Clear();
+        using var generatedOnly = TestData.RegressionLearner();
+        generatedOnly.MessageWriter = logged.Add;
+        generatedOnly.Fit(1, cbs: [new TraceCallback()]);
+        Assert.That(logged.Where(m => m.Contains("dispatch")), Is.Empty, "generated dispatch says nothing");
     }
 
     [Test]
-    public void By_default_messages_go_to_standard_error_once_per_process()
+    public void Callbacks_given_to_the_constructor_are_reported_on_the_default_message_line_the_console()
     {
-        Assert.That(Defaults.MessageLogger, Is.SameAs(Defaults.ConsoleMessageLogger));
-        var previous = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
+        var previous = Console.Out;
+        var output = new StringWriter();
+        Console.SetOut(output);
         try
         {
-            var message = $"a message of this test only ({Guid.NewGuid():N})";
-            Defaults.ConsoleMessageLogger(message);
-            Defaults.ConsoleMessageLogger(message);
-            Assert.That(error.ToString(), Is.EqualTo($"FastCallbacks: {message}{Environment.NewLine}"));
+            using var learn = TestData.RegressionLearner([new RtCounter(), new RtCounter()]);
         }
         finally
         {
-            Console.SetError(previous);
+            Console.SetOut(previous);
         }
+        Assert.That(output.ToString().Split('\n').Count(l => l.StartsWith("`RtCounter` runs on run-time dispatch", StringComparison.Ordinal)), Is.EqualTo(1), output.ToString());
     }
 
     [Test]
     public void A_class_between_two_compiled_dispatches_is_refused_with_the_reason_and_the_learner_is_unchanged()
     {
         using var learn = TestData.RegressionLearner();
+        var logged = new List<string>();
+        learn.MessageWriter = logged.Add;
         var before = learn.Cbs.ToArray();
         var ex = Assert.Throws<ArgumentException>(() => learn.AddCbs([new RtCounter(), new GenLast()]))!;
         Assert.That(ex.Message, Does.StartWith("The [On] handlers of `RtMiddle` (a base class of `GenLast`) cannot be called"));
         Assert.That(ex.Message, Does.Contain("between `GenFirst` and `GenLast`"));
         Assert.That(learn.Cbs, Is.EqualTo(before), "all or none");
-        Assert.That(learn.Messages, Is.Empty);
+        Assert.That(logged, Is.Empty, "RtCounter was not added either");
         Assert.DoesNotThrow(() => learn.Fit(1));
     }
 
