@@ -120,7 +120,7 @@ public static class TorchNative
         var text = $"TorchSharp's native library {library} could not be loaded. The system's loader said: {LoaderText(loaderMessage)}";
         if (failed.Count > 0) text += $" ({string.Join("; ", failed)})";
         var hint = missing.Count > 0
-            ? $"{string.Join(", ", missing)} (part of libtorch) is in none of {string.Join(", ", directories)}: reference a libtorch backend such as " +
+            ? $"{string.Join(", ", missing)} (part of libtorch) {(missing.Count == 1 ? "is" : "are")} in none of {string.Join(", ", directories)}: reference a libtorch backend such as " +
               "TorchSharp-cpu (in a notebook: #r \"nuget: TorchSharp-cpu\", before the first torch call)."
             : "docs/notebooks.md#troubleshooting lists the usual causes.";
         return $"{text}. {hint}";
