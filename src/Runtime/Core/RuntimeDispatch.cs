@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Linq.Expressions;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace FastCallbacks;
 
@@ -31,6 +32,10 @@ internal sealed class RuntimeDispatch
         BindingFlags.DeclaredOnly | BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
 
     private static readonly ConcurrentDictionary<Type, Plan> Plans = new();
+    // Per class of a hierarchy: whether it has [On] handlers and no Dispatch of its own (shared by its subclasses). The
+    // values are objects: a dictionary of reference types shares the runtime's precompiled code (start-up time).
+    private static readonly ConcurrentDictionary<Type, object> WithoutDispatch = new();
+    private static readonly object Yes = new(), No = new();
     private static readonly Plan Generated = new(null, null);
 
     private RuntimeDispatch(HandlerGroup above, HandlerGroup below, bool hasCompiledDispatch, IReadOnlyList<Type> classes)
@@ -66,7 +71,9 @@ internal sealed class RuntimeDispatch
     {
         if (!Plans.TryGetValue(type, out var plan))
         {
-            plan = Build(type);
+            // Compiled C# (every class with handlers has its own Dispatch) takes the small path: what Build needs is
+            // compiled only for a hierarchy that needs it.
+            plan = NeedsRuntimeDispatch(type) ? Build(type) : Generated;
             plan = Plans.GetOrAdd(type, plan);
         }
         return plan.Error is { } error ? throw new ArgumentException(error) : plan.Dispatch;
@@ -97,19 +104,18 @@ internal sealed class RuntimeDispatch
     // every class deriving from it; BaseType does not carry that annotation for the analyzer.
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Callback's DynamicallyAccessedMembers keeps the methods of every class deriving from it.")]
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Callback's DynamicallyAccessedMembers keeps the methods of every class deriving from it.")]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static Plan Build(Type type)
     {
         var levels = new List<Type>();
         for (var t = type; t is not null && t != typeof(Callback); t = t.BaseType) levels.Add(t);
         levels.Reverse();
-        // This assembly's callbacks are compiled with the generator; reading them would only cost start-up time.
-        if (levels.All(l => l.Assembly == typeof(Callback).Assembly)) return Generated;
 
         var classes = new List<Class>(levels.Count);
         foreach (var level in levels)
         {
             var handlers = level.GetMethods(Declared).Where(m => m.IsDefined(typeof(OnAttribute), inherit: false)).OrderBy(m => m.MetadataToken).ToArray();
-            var compiled = level.GetMethod("Dispatch", Declared & ~BindingFlags.Static, binder: null, [typeof(Event)], modifiers: null) is { IsVirtual: true };
+            var compiled = DeclaresDispatch(level);
             classes.Add(new Class(level, handlers, compiled));
         }
         if (!classes.Any(c => c.WithoutDispatch)) return Generated;
@@ -151,6 +157,51 @@ internal sealed class RuntimeDispatch
         var below = HandlerGroup.Compile(hasCompiled ? handlersByClass[(lastCompiled + 1)..].SelectMany(h => h) : []);
         var without = classes.Where(c => c.WithoutDispatch).Select(c => c.Type).ToArray();
         return new Plan(new RuntimeDispatch(above, below, hasCompiled, without), null);
+    }
+
+    /// <summary>Whether a class of <paramref name="type"/>'s hierarchy has [On] handlers and no Dispatch of its own.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Callback's DynamicallyAccessedMembers keeps the methods of every class deriving from it.")]
+    private static bool NeedsRuntimeDispatch(Type type)
+    {
+        for (var t = type; t is not null && t != typeof(Callback); t = t.BaseType)
+        {
+            if (HasHandlersWithoutDispatch(t)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="level"/> declares [On] methods but no Dispatch: the generator always writes a Dispatch for
+    /// a class with handlers. The classes of this assembly are compiled with it and not read at all.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Callback's DynamicallyAccessedMembers keeps the methods of every class deriving from it.")]
+    private static bool HasHandlersWithoutDispatch(Type level)
+    {
+        if (level.Assembly == typeof(Callback).Assembly) return false;
+        if (WithoutDispatch.TryGetValue(level, out var known)) return known == Yes;
+        var result = false;
+        if (!DeclaresDispatch(level))
+        {
+            foreach (var method in level.GetMethods(Declared))
+            {
+                if (!method.IsDefined(typeof(OnAttribute), inherit: false)) continue;
+                result = true;
+                break;
+            }
+        }
+        WithoutDispatch[level] = result ? Yes : No;
+        return result;
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Callback's DynamicallyAccessedMembers keeps the methods of every class deriving from it.")]
+    private static bool DeclaresDispatch(Type level)
+    {
+        // By name (no binder: the cheapest lookup, paid once per class at start-up), then the one signature that counts.
+        foreach (var member in level.GetMember("Dispatch", MemberTypes.Method, Declared & ~BindingFlags.Static))
+        {
+            if (member is MethodInfo { IsVirtual: true } method && method.GetParameters() is [{ ParameterType: var type }] && type == typeof(Event)) return true;
+        }
+        return false;
     }
 
     /// <summary>Why the generated dispatch could not call <paramref name="method"/> either, or null (FCB0003's rules).</summary>

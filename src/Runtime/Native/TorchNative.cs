@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using FastCallbacks.Build;
@@ -32,14 +33,16 @@ public static class TorchNative
     private static readonly object Gate = new();
     private static volatile bool _loaded;
 
+    private static Lazy<string?> _libraryPath = new(() => null);
+
     /// <summary>
     /// The <c>libLibTorchSharp.so</c> this process has loaded, once <see cref="EnsureLoaded"/> succeeded on Linux (the
     /// private patched copy, or the original when it needed no patch); otherwise null.
     /// </summary>
-    public static string? LibraryPath { get; private set; }
+    public static string? LibraryPath => _libraryPath.Value;
 
     /// <summary>Whether <see cref="LibraryPath"/> is the private copy this class patched (and not the original).</summary>
-    public static bool UsesPatchedCopy { get; private set; }
+    public static bool UsesPatchedCopy => LibraryPath?.StartsWith(CacheRoot() + Path.DirectorySeparatorChar, StringComparison.Ordinal) ?? false;
 
     /// <summary>
     /// Makes TorchSharp's native library loadable and loads it, patching a private copy first on Linux hosts whose
@@ -55,20 +58,19 @@ public static class TorchNative
         lock (Gate)
         {
             if (_loaded) return;
-            Load();
+            // Loadable as TorchSharp loads it (TorchSharp ran first, or the build-time fix or this libstdc++ makes it
+            // loadable): nothing to do, at the cost of one lookup (a learner calls this). A failed attempt loads nothing.
+            if (NativeLibrary.TryLoad("LibTorchSharp", typeof(TorchSharp.torch).Assembly, null, out _))
+                _libraryPath = new Lazy<string?>(() => MappedPath(Shim));
+            else
+                Load();
             _loaded = true;
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Load()
     {
-        // Loaded already (TorchSharp ran first, with the build-time fix or a libstdc++ that needs none): keep it.
-        if (MappedPath(Shim) is { } mapped)
-        {
-            LibraryPath = mapped;
-            UsesPatchedCopy = mapped.StartsWith(CacheRoot(), StringComparison.Ordinal);
-            return;
-        }
         var searched = new List<string>();
         var source = FindShim(searched) ?? throw new DllNotFoundException(
             $"TorchSharp's native library {Shim} is in none of the places it is looked for ({string.Join(", ", searched)}). " +
@@ -110,8 +112,7 @@ public static class TorchNative
         {
             throw new DllNotFoundException(LoadFailure(library, ex.Message, failed, missing, directories), ex);
         }
-        LibraryPath = library;
-        UsesPatchedCopy = patch;
+        _libraryPath = new Lazy<string?>(() => library);
     }
 
     /// <summary>The message for a shim that did not load: the loader's words, for it and for the dependencies that failed first, then what to do.</summary>
