@@ -25,6 +25,11 @@ internal static class Interleaved
             Fit(rounds * 2, inv);
             return 0;
         }
+        if (args.Contains("--optimizer-only"))
+        {
+            OptimizerSteps(rounds, inv);
+            return 0;
+        }
         Console.WriteLine($"Interleaved timing on the thread's CPU clock, {rounds} rounds; ns per dispatch, empty call subtracted.");
         foreach (var n in new[] { 1, 10, 100 })
         {
@@ -59,7 +64,37 @@ internal static class Interleaved
             b.GlobalCleanup();
         }
         Fit(rounds * 2, inv);
+        OptimizerSteps(rounds, inv);
         return 0;
+    }
+
+    /// <summary>One optimizer step of each variant of <see cref="OptimizerBenchmarks"/>, round-robin on the CPU clock: µs per step, ratio to TorchSharp's.</summary>
+    private static void OptimizerSteps(int rounds, CultureInfo inv)
+    {
+        var b = new OptimizerBenchmarks();
+        b.GlobalSetup();
+        var variants = new (string Name, Action Op, int Baseline)[]
+        {
+            ("TorchSharp optim.Adam.step()", b.TorchSharpAdam, 0),
+            ("FastCallbacks Adam.step(), fastai defaults", b.FastAdam, 0),
+            ("FastCallbacks Adam.step(), TorchSharp's settings", b.FastAdamLikeTorch, 0),
+            ("TorchSharp optim.SGD.step(), momentum 0.9", b.TorchSharpSgd, 3),
+            ("FastCallbacks SGD.step(), mom 0.9", b.FastSgd, 3),
+        };
+        const int steps = 100;
+        foreach (var v in variants) Time(v.Op, steps);
+        var times = variants.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+            for (var k = 0; k < variants.Length; k++)
+                times[k].Add(Time(variants[k].Op, steps) / steps / 1000);
+        Console.WriteLine($"Optimizer step on the fit benchmark's MLP, {rounds} rounds of {steps} steps per variant; µs per step; ratios to TorchSharp's optimizer");
+        for (var k = 0; k < variants.Length; k++)
+        {
+            var baseline = times[variants[k].Baseline];
+            Console.WriteLine(string.Format(inv, "  {0,-50} min {1,7:F1} µs  median {2,7:F1} µs  ratio of mins {3,5:F3}  ratio of medians {4,5:F3}",
+                variants[k].Name, times[k].Min(), Median(times[k]), times[k].Min() / baseline.Min(), Median(times[k]) / Median(baseline)));
+        }
+        b.GlobalCleanup();
     }
 
     /// <summary>The fit variants the same way: one epoch (16 batches) per variant per round, per batch.</summary>
@@ -145,7 +180,7 @@ internal static class Interleaved
         return ThreadCpuNs() - start;
     }
 
-    private static double ThreadCpuNs()
+    internal static double ThreadCpuNs()
     {
         if (clock_gettime(ClockThreadCpuTimeId, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed.");
         return ts.Seconds * 1e9 + ts.Nanoseconds;
@@ -163,7 +198,7 @@ internal static class Interleaved
     [DllImport("libc", SetLastError = false)]
     private static extern int clock_gettime(int clockId, out Timespec time);
 
-    private static double Median(List<double> xs) => Percentile(xs, 0.5);
+    internal static double Median(List<double> xs) => Percentile(xs, 0.5);
 
     private static double Percentile(List<double> xs, double p)
     {

@@ -13,6 +13,7 @@ namespace FastCallbacks.Benchmarks;
 /// <list type="bullet">
 /// <item><c>--smoke</c>: every benchmark once, in process (about half a minute with the build); exits 1 on any failure. CI runs it.</item>
 /// <item><c>--interleaved [rounds]</c>: the dispatch-anatomy variants timed round-robin, for a busy machine (see <see cref="Interleaved"/>).</item>
+/// <item><c>--generators-interleaved [rounds]</c>: every generator case timed round-robin, for a busy machine (see <see cref="Generators.GeneratorInterleaved"/>).</item>
 /// <item><c>--report docs/benchmarks.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE]</c>: writes the doc from the
 /// exported results of one or more runs.</item>
 /// </list>
@@ -26,6 +27,7 @@ public static class Program
     {
         if (args.Contains("--report")) return Report.Write(args);
         if (args.Contains("--interleaved")) return Interleaved.Run(args);
+        if (args.Contains("--generators-interleaved")) return Generators.GeneratorInterleaved.Run(args);
         if (args.Contains("--smoke")) return Smoke(args.Where(a => a != "--smoke").ToArray());
 
         IConfig config = DefaultConfig.Instance.AddExporter(JsonExporter.Full);

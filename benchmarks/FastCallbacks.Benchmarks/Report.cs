@@ -1,17 +1,18 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FastCallbacks.Benchmarks.Generators;
 
 namespace FastCallbacks.Benchmarks;
 
 /// <summary>
-/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE]</c>: writes
+/// <c>--report OUT.md --runs DIR [DIR...] [--coldstart FILE] [--trim FILE] [--anatomy FILE] [--generators FILE]</c>: writes
 /// docs/benchmarks.md from the results BenchmarkDotNet exported (results/*-report-full.json and
 /// *-report-github.md under each run's artifacts folder), the CHECK lines of its logs, the fresh-process
-/// cold-start lines (benchmarks/coldstart.sh), the trim check (benchmarks/trimcheck.sh) and the output of
-/// <c>--interleaved</c>. Nothing in the doc is typed by hand: rerun to refresh it.
+/// cold-start lines (benchmarks/coldstart.sh), the trim check (benchmarks/trimcheck.sh) and the outputs of
+/// <c>--interleaved</c> and <c>--generators-interleaved</c>. Nothing in the doc is typed by hand: rerun to refresh it.
 /// </summary>
-internal static class Report
+internal static partial class Report
 {
     /// <summary>fastai's own dispatch, one callback call, measured on the prototype's machine (CPython); not measured here.</summary>
     private const double FastaiNs = 3400;
@@ -28,6 +29,7 @@ internal static class Report
         var coldStart = Value(args, "--coldstart") is { } cs && File.Exists(cs) ? ColdStartLine.Load(cs) : [];
         var trim = Value(args, "--trim") is { } tf && File.Exists(tf) ? File.ReadAllLines(tf) : null;
         var interleaved = Value(args, "--anatomy") is { } af && File.Exists(af) ? File.ReadAllLines(af) : null;
+        var generators = Value(args, "--generators") is { } gf && File.Exists(gf) ? File.ReadAllLines(gf) : null;
 
         var doc = new StringBuilder();
         doc.AppendLine("# Benchmarks");
@@ -37,9 +39,10 @@ internal static class Report
         doc.AppendLine();
         Machine(doc, runs[0]);
         Commands(doc);
-        Summary(doc, runs, coldStart, trim, interleaved);
+        Summary(doc, runs, coldStart, trim, interleaved, generators);
         PerCall(doc, runs);
         Anatomy(doc, runs, interleaved);
+        GeneratorSection(doc, runs, generators);
         ColdStartSection(doc, coldStart);
         TrimSection(doc, trim);
         Checks(doc, runs);
@@ -86,9 +89,10 @@ internal static class Report
         doc.AppendLine("bash benchmarks/coldstart.sh artifacts/benchmarks/coldstart.tsv   # fresh processes, JIT and ReadyToRun");
         doc.AppendLine("bash benchmarks/trimcheck.sh artifacts/benchmarks/trim.txt       # dotnet publish -p:PublishTrimmed=true");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --interleaved 40 > artifacts/benchmarks/interleaved.txt");
+        doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --generators-interleaved 20 > artifacts/benchmarks/generators.txt");
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --report docs/benchmarks.md \\");
         doc.AppendLine("  --runs artifacts/benchmarks/run1 artifacts/benchmarks/run2 --coldstart artifacts/benchmarks/coldstart.tsv \\");
-        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt");
+        doc.AppendLine("  --trim artifacts/benchmarks/trim.txt --anatomy artifacts/benchmarks/interleaved.txt --generators artifacts/benchmarks/generators.txt");
         doc.AppendLine("```");
         doc.AppendLine();
         doc.AppendLine("Smoke (CI, `.ci/bench-smoke` from `.ci/run`; every benchmark once, in process, exits non-zero on any failure, about 30 s after the build):");
@@ -97,7 +101,8 @@ internal static class Report
         doc.AppendLine("dotnet run -c Release --project benchmarks/FastCallbacks.Benchmarks -- --smoke");
         doc.AppendLine("```");
         doc.AppendLine();
-        doc.AppendLine("A subset: `-- --filter '*Dispatch*'`; the JIT's code: `-- --filter '*Dispatch*' --disasm`; a quicker job: `-- --filter '*' --job short`.");
+        doc.AppendLine("A subset: `-- --filter '*Dispatch*'`; the JIT's code: `-- --filter '*Dispatch*' --disasm`; a quicker job: `-- --filter '*' --job short`. "
+            + "The generator rows alone: `-- --filter '*Generator*' --artifacts DIR`, then `--report` with `--runs DIR` (rows of benchmarks not run read n/a).");
         doc.AppendLine();
     }
 
@@ -105,7 +110,7 @@ internal static class Report
 
     private sealed record Row(string Target, string Required, string Unit, Func<Run, double?> Measure, Func<double, bool> Meets);
 
-    private static void Summary(StringBuilder doc, List<Run> runs, List<ColdStartLine> coldStart, string[]? trim, string[]? interleaved)
+    private static void Summary(StringBuilder doc, List<Run> runs, List<ColdStartLine> coldStart, string[]? trim, string[]? interleaved, string[]? generators)
     {
         var rows = new List<Row>();
         const string D = "DispatchBenchmarks";
@@ -153,13 +158,15 @@ internal static class Report
         rows.Add(new("Fit per batch: default minus the progress display / hand-written loop", "(information)", "x",
             r => Ratio(r.Mean(F, "FitNoProgress"), r.Mean(F, "HandWritten")), _ => true));
 
-        const string G = "GeneratorBenchmarks";
-        rows.Add(new("Generator: first run on 1,000 callback classes", "< 1,000 ms", "ms", r => r.Mean(G, "FirstRun") / 1e6, v => v < 1000));
-        rows.Add(new("Generator: cached re-run after an unrelated edit", "< 50 ms", "ms", r => r.Mean(G, "CachedRerun") / 1e6, v => v < 50));
-        rows.Add(new("Roslyn floor of that re-run, earlier design: ForAttributeWithMetadataName([On]) with an empty transform", "(information)", "ms",
-            r => r.Mean(G, "AttributeFloorRerun") / 1e6, _ => true));
-        rows.Add(new("Roslyn floor of that re-run, this design: CreateSyntaxProvider(partial classes with a base list) + GetDeclaredSymbol", "(information)", "ms",
-            r => r.Mean(G, "ClassFloorRerun") / 1e6, _ => true));
+        const string O = "OptimizerBenchmarks";
+        rows.Add(new("Optimizer step: FastCallbacks Adam, fastai defaults (wd 0.01) / TorchSharp Adam", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastAdam"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
+        rows.Add(new("Optimizer step: FastCallbacks Adam, TorchSharp's settings / TorchSharp Adam", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastAdamLikeTorch"), r.Mean(O, "TorchSharpAdam")), v => v <= 1.0));
+        rows.Add(new("Optimizer step: FastCallbacks SGD / TorchSharp SGD, momentum 0.9", "≤ 1.00", "x",
+            r => Ratio(r.Mean(O, "FastSgd"), r.Mean(O, "TorchSharpSgd")), v => v <= 1.0));
+
+        GeneratorRows(rows);
 
         doc.AppendLine("## Summary");
         doc.AppendLine();
@@ -235,6 +242,7 @@ internal static class Report
         var perFit = FromInterleaved("Learner.Fit(0), default: the per-fit cost alone", @"median\s+([0-9.]+) µs");
         AppendRunless(doc, runs.Count, $"Fit: the per-fit cost (Fit(0), default callbacks: before_fit, after_fit, zero_grad), µs per fit, spread over {FitBenchmarks.Batches} batches above", "(information)",
             perFit is { } pf ? (pf * FitBenchmarks.Batches).ToString("F0", Inv) + " µs" : "n/a", perFit is null ? "not measured" : "");
+        GeneratorInterleavedRows(doc, runs.Count, generators);
         var trimCount = trim?.FirstOrDefault(l => l.StartsWith("fastcallbacks_warnings:", StringComparison.Ordinal))?.Split(':')[1].Trim();
         AppendRunless(doc, runs.Count, "Trim warnings from FastCallbacks' own code (publish -p:PublishTrimmed=true)", "0",
             trimCount ?? "n/a", trimCount is null ? "not measured" : trimCount == "0" ? "met" : "missed");
@@ -444,11 +452,23 @@ internal static class Report
             + $"{FitBenchmarks.Samples} synthetic samples, batches of {FitBenchmarks.BatchSize}, Adam lr {FitBenchmarks.Lr.ToString(Inv)}, cross-entropy; one epoch per operation, reported per batch. "
             + "No validation set (the validate phase runs with zero batches). The hand-written loop does forward, loss, backward, step, zero_grad in one dispose scope per batch "
             + "over the same data loader. The learner's logger is off (no console output).");
-        doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): {GeneratorBenchmarks.Classes} partial callback classes, one file each, three handlers each. *First run*: new "
-            + "compilation, new `CSharpGeneratorDriver`. *Cached re-run*: the driver that ran, on the compilation with one unrelated method body edited. "
-            + "*Floors*: the same re-run with generators that only select nodes: `CreateSyntaxProvider` on partial classes with a base list + `GetDeclaredSymbol` "
-            + "(this generator's provider without its work), and `ForAttributeWithMetadataName` on the `[On]` methods (the earlier design's provider, which re-binds "
-            + "every attributed method after each edit), to tell Roslyn's cost from the generator's.");
+        doc.AppendLine($"- **Optimizer step** (`OptimizerBenchmarks`): one `step()` on the fit benchmark's MLP (six parameter tensors holding gradients from one batch), "
+            + $"lr {OptimizerBenchmarks.Lr.ToString(Inv)}: FastCallbacks' fastai `Adam` with fastai's defaults (true weight decay 0.01 on the weights, eps 1e-5, sqr_mom 0.99) "
+            + "and with TorchSharp's settings (no weight decay, eps 1e-8, beta2 0.999), against TorchSharp's `optim.Adam`; fastai's `SGD` against TorchSharp's `optim.SGD`, "
+            + "momentum 0.9. The setup checks that with TorchSharp's settings both take the same steps.");
+        doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): its home turf, {GeneratorBenchmarks.Classes:N0} partial callback classes, one file each, three handlers each, "
+            + "and one ordinary file. *First run*: new compilation, new `CSharpGeneratorDriver`. *Re-run*: the driver that ran, on the compilation with a method "
+            + "body of the ordinary file edited (or, for the declaration edit, a method added to it). *Earlier design*: the generator before issue #17, which "
+            + "bound every partial class with a base list on every run (`BindEveryClassGenerator`, kept to check that the syntactic filter loses nothing). "
+            + "*Floors*: the same re-run with generators that only select nodes: `ForAttributeWithMetadataName` on the `[On]` methods (a transform naming the "
+            + "method), and `CreateSyntaxProvider` with a predicate that selects nothing (what any syntax provider costs), to tell Roslyn's cost from ours.");
+        doc.AppendLine($"- **Generator beside its peers** (`GeneratorPeerBenchmarks`): *large app*: {GeneratorPeerBenchmarks.Files:N0} files, "
+            + $"{GeneratorPeerBenchmarks.OtherPartialClasses:N0} of them partial classes with a base list that are not callbacks (models deriving from a class, "
+            + $"`IDisposable`, `EventArgs` or `Collection<int>`, with attributed methods), {GeneratorPeerBenchmarks.OfEachKind} callbacks, "
+            + $"{GeneratorPeerBenchmarks.OfEachKind} LoggerMessage classes (three messages), {GeneratorPeerBenchmarks.OfEachKind} JSON contexts and "
+            + $"{GeneratorPeerBenchmarks.OfEachKind} view models (two `[ObservableProperty]` fields and a `[RelayCommand]`), the rest ordinary classes; "
+            + "a method body of one ordinary file edited. The same with twice the other partial classes (the same number of files), and with a declaration edit. "
+            + $"*Home turf*: {GeneratorPeerBenchmarks.HomeTurfClasses:N0} classes of the generator's own kind and an ordinary file, edited the same way.");
         doc.AppendLine();
     }
 
@@ -496,7 +516,7 @@ internal static class Report
     /// <summary>One run's exported results.</summary>
     private sealed class Run
     {
-        private readonly List<(string Type, string Method, int? N, double Mean, double? Alloc)> _rows = [];
+        private readonly List<(string Type, string Method, int? N, string Parameters, double Mean, double Median, double? Alloc)> _rows = [];
 
         public required string Dir { get; init; }
         public required string Name { get; init; }
@@ -510,7 +530,7 @@ internal static class Report
             var results = Path.Combine(dir, "results");
             if (!Directory.Exists(results)) throw new DirectoryNotFoundException($"No BenchmarkDotNet results in {results}.");
             var run = new Run { Dir = dir, Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)) };
-            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "GeneratorBenchmarks" };
+            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
             static string TypeOf(string json) => Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
             foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.IndexOf(order, TypeOf(f)) is var i && i < 0 ? 99 : i))
             {
@@ -519,12 +539,13 @@ internal static class Report
                 foreach (var b in d.RootElement.GetProperty("Benchmarks").EnumerateArray())
                 {
                     if (b.GetProperty("Statistics").ValueKind != JsonValueKind.Object) continue;
-                    var parameters = b.GetProperty("Parameters").GetString() ?? "";
+                    var parameters = FullParameters(b.GetProperty("FullName").GetString() ?? "");
                     int? n = parameters.StartsWith("N=", StringComparison.Ordinal) ? int.Parse(parameters[2..], Inv) : null;
                     double? alloc = b.TryGetProperty("Memory", out var mem) && mem.ValueKind == JsonValueKind.Object
                         ? mem.GetProperty("BytesAllocatedPerOperation").GetDouble() : null;
-                    run._rows.Add((b.GetProperty("Type").GetString()!, b.GetProperty("Method").GetString()!, n,
-                        b.GetProperty("Statistics").GetProperty("Mean").GetDouble(), alloc));
+                    var statistics = b.GetProperty("Statistics");
+                    run._rows.Add((b.GetProperty("Type").GetString()!, b.GetProperty("Method").GetString()!, n, parameters,
+                        statistics.GetProperty("Mean").GetDouble(), statistics.GetProperty("Median").GetDouble(), alloc));
                 }
                 var md = json.Replace("-report-full.json", "-report-github.md", StringComparison.Ordinal);
                 var type = TypeOf(json);
@@ -540,6 +561,22 @@ internal static class Report
 
         public double? Mean(string type, string method, int? n = null) =>
             _rows.Where(r => r.Type == type && r.Method == method && r.N == n).Select(r => (double?)r.Mean).FirstOrDefault();
+
+        /// <summary>The median of a benchmark, in ns; <paramref name="parameters"/> as BenchmarkDotNet writes them (<c>Case=LargeApp/FastCallbacks</c>), or none.</summary>
+        public double? Median(string type, string method, string parameters = "") =>
+            _rows.Where(r => r.Type == type && r.Method == method && r.Parameters == parameters).Select(r => (double?)r.Median).FirstOrDefault();
+
+        /// <summary>
+        /// <c>Case=LargeApp/FastCallbacks</c> from <c>...Rerun(Case: "LargeApp/FastCallbacks")</c>: the "Parameters" field
+        /// shortens long values, the full name does not.
+        /// </summary>
+        private static string FullParameters(string fullName)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(fullName, @"\((.*)\)$");
+            if (!match.Success) return "";
+            return string.Join("&", System.Text.RegularExpressions.Regex.Matches(match.Groups[1].Value, @"(\w+): (""[^""]*""|[^,]*)")
+                .Select(m => $"{m.Groups[1].Value}={m.Groups[2].Value.Trim('"')}"));
+        }
 
         public double? MaxAlloc(string type, params string[] methods)
         {

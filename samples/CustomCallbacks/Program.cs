@@ -19,8 +19,9 @@ using static TorchSharp.torch;
 set_num_threads(1);
 manual_seed(0);
 var (x, y) = Spirals(n: 1000, seed: 0);
-// 800 training rows: 12 batches of 64 and a last one of 32 per epoch. 200 validation rows in batches of 128.
-using var dls = DataLoaders.FromTensors(x, y, batchSize: 64, validPct: 0.2, seed: 42);
+// 800 training rows: 12 batches of 64 and a last one of 32 per epoch (kept: dropLast: false; a shuffled training set drops
+// it by default, as fastai's). 200 validation rows in batches of 64.
+using var dls = DataLoaders.FromTensors(x, y, batchSize: 64, validPct: 0.2, seed: 42, dropLast: false);
 var model = nn.Sequential(
     ("fc1", nn.Linear(2, 64)), ("act1", nn.ReLU()),
     ("fc2", nn.Linear(64, 64)), ("act2", nn.ReLU()),
@@ -32,7 +33,7 @@ var skip = new SkipSmallBatches(minSize: 48);
 var noise = new InputNoise();
 var penalty = new WeightPenalty(wd: 1e-4);
 // Added in this order on purpose: PenaltyShare comes first but runs after WeightPenalty (RunAfter).
-using var learn = new NoisyLearner(dls, model, nn.CrossEntropyLoss(), lr: 1e-2, metrics: [Metrics.Accuracy()],
+using var learn = new NoisyLearner(dls, model, new CrossEntropyLossFlat(), lr: 1e-2, metrics: [Metrics.Accuracy()],
     cbs: [share, report, skip, noise, penalty]) { NoiseStd = 0.02 };
 
 // fastai's show_training_loop: for each event, the callbacks that handle it, in the order they run.

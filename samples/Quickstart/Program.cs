@@ -9,6 +9,11 @@ using System.IO.Compression;
 using FastCallbacks;
 using static TorchSharp.torch;
 
+if (Options.WantsHelp(args))
+{
+    Console.WriteLine(Options.Usage);
+    return 0;
+}
 if (!Options.TryParse(args, out var options, out var problem))
 {
     Console.Error.WriteLine(problem);
@@ -30,7 +35,7 @@ var model = nn.Sequential(
     ("drop", nn.Dropout(0.25)),
     ("fc", nn.Linear(32 * 4 * 4, 10)));
 
-using var learn = new Learner(dls, model, nn.CrossEntropyLoss(), metrics: [Metrics.Accuracy()], path: options.Out,
+using var learn = new Learner(dls, model, new CrossEntropyLossFlat(), metrics: [Metrics.Accuracy()], path: options.Out,
     cbs: [
         new EarlyStoppingCallback(monitor: "accuracy", patience: 4),   // stop when accuracy stalls for 4 epochs
         new SaveModelCallback(monitor: "accuracy", fname: "digits"),   // keep the best model, load it at the end
@@ -95,7 +100,16 @@ internal static class Digits
 /// <summary>Command-line options: <c>--epochs N</c>, <c>--lr X</c>, <c>--out DIR</c>.</summary>
 internal sealed record Options(int Epochs, double Lr, string Out)
 {
-    private const string Usage = "usage: dotnet run --project samples/Quickstart [-- --epochs 10 --lr 0.01 --out out/quickstart]";
+    public const string Usage = """
+        usage: dotnet run --project samples/Quickstart [-- --epochs 10 --lr 0.01 --out out/quickstart]
+          --epochs N   epochs of one-cycle training (default 10; early stopping may end sooner)
+          --lr X       the peak learning rate of the one-cycle schedule (default 0.01)
+          --out DIR    where the best model, history.csv and loss.png go (default out/quickstart)
+          -h, --help   this text
+        """;
+
+    /// <summary>True when the arguments ask for the usage (<c>-h</c>, <c>--help</c>), which is not an error.</summary>
+    public static bool WantsHelp(string[] args) => args.Any(a => a is "-h" or "--help");
 
     public static bool TryParse(string[] args, out Options options, out string problem)
     {
@@ -104,7 +118,6 @@ internal sealed record Options(int Epochs, double Lr, string Out)
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
-            if (name is "-h" or "--help") return false;
             if (i + 1 >= args.Length)
             {
                 problem = $"{name}: a value is missing.\n{Usage}";

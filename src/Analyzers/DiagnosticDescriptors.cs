@@ -106,4 +106,17 @@ public static class DiagnosticDescriptors
         description: "The training loop calls handlers synchronously. An async void handler returns at its first incomplete await; "
             + "the rest runs later, concurrently with the loop, and its exceptions are raised on the thread pool.",
         helpLinkUri: HelpBase + "FCB0007.md");
+
+    /// <summary>FCB0008: a callback assigns one of its read-only forwarding properties (CS0200), meaning the learner's.</summary>
+    public static readonly DiagnosticDescriptor WriteToReadOnlyForwarder = new(
+        id: "FCB0008",
+        title: "Callback assigns the learner's state through a read-only forwarding property",
+        messageFormat: "'{0}' in a callback only reads the learner's '{0}', so it cannot be assigned; write 'Learn.{0}' to change the learner's (fastai's self.learn.{1})",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A callback reads the learner's state through read-only forwarding properties (Xb, Loss, Epoch, ...) and writes it "
+            + "through Learn, as fastai callbacks read self.xb and write self.learn.xb. Assigning the forwarding property is "
+            + "compiler error CS0200; this diagnostic, reported beside it, says where the write goes.",
+        helpLinkUri: HelpBase + "FCB0008.md");
 }

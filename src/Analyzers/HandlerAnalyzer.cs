@@ -206,13 +206,30 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         if (method.IsGenericMethod) problems.Add("it is generic");
         if (!method.ReturnsVoid) problems.Add($"it returns '{method.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}' instead of void");
         if (method.Parameters.Length > 1 || (method.Parameters.Length == 1 && !known.IsEventParameter(method.Parameters[0])))
-            problems.Add("it must take no parameters or a single 'Event' parameter");
+        {
+            // fastai passes nothing either (self.learn); people coming from delegates often expect the learner.
+            var learner = method.Parameters.FirstOrDefault(p => IsLearner(known, p.Type));
+            problems.Add(learner is null
+                ? "it must take no parameters or a single 'Event' parameter"
+                : $"it must take no parameters or a single 'Event' parameter, not the learner ('{learner.Name}'): "
+                    + "a handler reaches its learner through 'Learn' (Learn.Xb = …, as fastai's self.learn) "
+                    + "and reads its state through the callback's own properties (Xb, Epoch, …)");
+        }
         foreach (var on in ons)
         {
             if (!known.TryGetEvent(on, out _, out var undefined) && undefined)
                 problems.Add($"[On((Event){on.ConstructorArguments[0].Value})] names no event");
         }
         return problems;
+    }
+
+    private static bool IsLearner(KnownTypes known, ITypeSymbol type)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(t, known.Learner)) return true;
+        }
+        return false;
     }
 
     /// <summary>The name a person wrote: <c>P.get</c> for an accessor, <c>operator +</c> for an operator, else the name.</summary>

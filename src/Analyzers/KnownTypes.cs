@@ -175,4 +175,28 @@ internal sealed class KnownTypes
         parameter.RefKind == RefKind.None
         && !parameter.IsParams
         && SymbolEqualityComparer.Default.Equals(parameter.Type, Event);
+
+    /// <summary>
+    /// The public, settable, non-static field or property named <paramref name="name"/> of
+    /// <paramref name="learnerType"/> or a base type: what a callback's <c>Learn.Name = …</c> can assign.
+    /// </summary>
+    public static ISymbol? FindSettablePublicMember(ITypeSymbol learnerType, string name)
+    {
+        for (var type = learnerType; type is not null; type = type.BaseType)
+        {
+            foreach (var candidate in type.GetMembers(name))
+            {
+                if (candidate.IsStatic || candidate.DeclaredAccessibility != Accessibility.Public) continue;
+                switch (candidate)
+                {
+                    case IPropertySymbol { IsIndexer: false } property
+                        when property.SetMethod is { DeclaredAccessibility: Accessibility.Public, IsInitOnly: false }:
+                        return property;
+                    case IFieldSymbol { IsReadOnly: false, IsConst: false } field:
+                        return field;
+                }
+            }
+        }
+        return null;
+    }
 }

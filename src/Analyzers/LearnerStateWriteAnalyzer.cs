@@ -51,7 +51,7 @@ public sealed class LearnerStateWriteAnalyzer : DiagnosticAnalyzer
         if (write == WriteKind.None) return;
 
         var learnerType = known.LearnerTypeOf(callbackClass);
-        if (FindSettablePublicMember(learnerType, member.Name) is not { } learnerMember) return;
+        if (KnownTypes.FindSettablePublicMember(learnerType, member.Name) is not { } learnerMember) return;
 
         // `ref Learn.X` / `out Learn.X` only compiles when X is a field.
         var fixable = write == WriteKind.Assignment || learnerMember is IFieldSymbol;
@@ -98,25 +98,5 @@ public sealed class LearnerStateWriteAnalyzer : DiagnosticAnalyzer
             default:
                 return WriteKind.None;
         }
-    }
-
-    private static ISymbol? FindSettablePublicMember(ITypeSymbol learnerType, string name)
-    {
-        for (var type = learnerType; type is not null; type = type.BaseType)
-        {
-            foreach (var candidate in type.GetMembers(name))
-            {
-                if (candidate.IsStatic || candidate.DeclaredAccessibility != Accessibility.Public) continue;
-                switch (candidate)
-                {
-                    case IPropertySymbol { IsIndexer: false } property
-                        when property.SetMethod is { DeclaredAccessibility: Accessibility.Public, IsInitOnly: false }:
-                        return property;
-                    case IFieldSymbol { IsReadOnly: false, IsConst: false } field:
-                        return field;
-                }
-            }
-        }
-        return null;
     }
 }

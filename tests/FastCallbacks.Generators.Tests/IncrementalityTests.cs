@@ -8,7 +8,9 @@ namespace FastCallbacks.Generators.Tests;
 
 /// <summary>
 /// An edit that does not touch callbacks must leave every pipeline step cached, which requires the pipeline's
-/// models to be equatable values rather than symbols or syntax.
+/// models to be equatable values rather than symbols or syntax. The tracked steps cannot show what a run costs (a
+/// transform that re-binds every class and returns an equal model, or null, leaves them all cached), so the
+/// generator's counters are checked too: an edit inside a method body must read one tree and bind nothing.
 /// </summary>
 public class IncrementalityTests
 {
@@ -45,6 +47,7 @@ public class IncrementalityTests
         }
         """;
 
+    /// <summary>The steps holding models; <see cref="TrackingNames.Declarations"/> changes with any edit outside bodies, by design.</summary>
     private static readonly string[] TrackedSteps =
     [
         TrackingNames.CallbackClasses, TrackingNames.ValidCallbackClasses,
@@ -72,7 +75,7 @@ public class IncrementalityTests
     private static void AssertAllCached(GeneratorRun run)
     {
         var steps = run.Result.Results.Single().TrackedSteps;
-        Assert.That(steps.Keys, Is.SupersetOf(TrackedSteps), "every named step ran");
+        Assert.That(steps.Keys, Is.SupersetOf(TrackedSteps.Append(TrackingNames.Declarations)), "every named step ran");
         var changed = Outputs(run)
             .Where(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged))
             .ToList();
@@ -80,6 +83,10 @@ public class IncrementalityTests
         Assert.That(run.Result.Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs)
             .Select(o => o.Reason), Is.All.EqualTo(IncrementalStepRunReason.Cached));
     }
+
+    private static void AssertDeclarationsUnchanged(GeneratorRun run) =>
+        Assert.That(run.Result.Results.Single().TrackedSteps[TrackingNames.Declarations].SelectMany(s => s.Outputs).Select(o => o.Reason),
+            Is.All.AnyOf(IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged), "the declarations' snapshot");
 
     [Test]
     public void AddingAnUnrelatedFileKeepsEveryStepCached()
@@ -122,6 +129,178 @@ public class IncrementalityTests
         Assert.That(classes.Count(o => o.Reason == IncrementalStepRunReason.Modified), Is.EqualTo(1), "Child changed");
         Assert.That(classes.Count(o => o.Reason is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached), Is.EqualTo(2));
         Assert.That(second.Sources["Samples.Child.g.cs"], Does.Contain("this.Loss();"));
+    }
+
+    /// <summary>A generator, its first run over Callbacks.cs and Maths.cs, and the counters after it.</summary>
+    private sealed class Counted
+    {
+        public CallbackGenerator Generator { get; } = new();
+        public GeneratorRun First { get; }
+        public CSharpCompilation Compilation { get; }
+        private (int Trees, int Binds, int Classes) _mark;
+
+        public Counted(params (string Path, string Source)[] extra)
+        {
+            Compilation = GeneratorHarness.Compile([("Callbacks.cs", Callbacks), ("Maths.cs", Unrelated), .. extra]);
+            First = GeneratorHarness.Run(Compilation, GeneratorHarness.CreateDriver(Generator));
+            Mark();
+        }
+
+        public void Mark() => _mark = (Generator.TreesIndexed, Generator.BindRuns, Generator.ClassesBound);
+
+        /// <summary>Trees read, bind runs and classes bound since the last <see cref="Mark"/>.</summary>
+        public (int Trees, int Binds, int Classes) Since() =>
+            (Generator.TreesIndexed - _mark.Trees, Generator.BindRuns - _mark.Binds, Generator.ClassesBound - _mark.Classes);
+
+        public GeneratorRun Rerun(string path, string newSource, GeneratorRun? after = null)
+        {
+            Mark();
+            return GeneratorHarness.Run(ReplaceTree(after?.Input ?? Compilation, path, newSource), (after ?? First).Driver);
+        }
+    }
+
+    [Test]
+    public void TheFirstRunReadsEveryTreeOnceAndBindsOnlyTheCandidates()
+    {
+        var counted = new Counted();
+
+        // The contract stub, the test harness, Callbacks.cs, Maths.cs; one bind run; Tracker, Child and Forwarding
+        // (GanLearner is not partial, Maths has no base list).
+        Assert.That((counted.Generator.TreesIndexed, counted.Generator.BindRuns, counted.Generator.ClassesBound), Is.EqualTo((4, 1, 3)));
+    }
+
+    [TestCase("x * 2", "x + x", TestName = "Edit in an unrelated method body")]
+    [TestCase("x * 2", "/* twice */ x * 2", TestName = "Comment in an unrelated method body")]
+    [TestCase("public static int Twice(int x) => x * 2;", "public static int Twice(int x) { var y = x; return y * 2; }", TestName = "Expression body becomes a block")]
+    public void AnEditInsideAnUnrelatedBodyReadsOneTreeAndBindsNothing(string before, string after)
+    {
+        var counted = new Counted();
+        var second = counted.Rerun("Maths.cs", Unrelated.Replace(before, after));
+
+        Assert.That(counted.Since(), Is.EqualTo((1, 0, 0)), "(trees read, bind runs, classes bound)");
+        AssertDeclarationsUnchanged(second);
+        AssertAllCached(second);
+        GeneratorHarness.AssertSameAsFreshRun(second);
+    }
+
+    [Test]
+    public void AnEditInsideAHandlerBodyBindsNothing()
+    {
+        // A body is not part of any model: the handler's class is not even re-bound.
+        var counted = new Counted();
+        var second = counted.Rerun("Callbacks.cs", Callbacks.Replace("void Start() { }", "void Start() { System.Console.WriteLine(\"started\"); }"));
+
+        Assert.That(counted.Since(), Is.EqualTo((1, 0, 0)));
+        AssertAllCached(second);
+        GeneratorHarness.AssertSameAsFreshRun(second);
+    }
+
+    [Test]
+    public void ManyEditsInABodyKeepBindingNothing()
+    {
+        // As typing goes on: each keystroke is a new tree of the same file, and each run starts from the last one.
+        var counted = new Counted();
+        var run = counted.First;
+        var text = Unrelated;
+        for (var i = 0; i < 5; i++)
+        {
+            text = text.Replace("x * 2", $"x * 2 + {i} - {i}");
+            run = counted.Rerun("Maths.cs", text, run);
+            Assert.That(counted.Since(), Is.EqualTo((1, 0, 0)), $"keystroke {i}");
+            AssertAllCached(run);
+        }
+    }
+
+    [TestCase("public static int Twice(int x) => x * 2;", "public static int Twice(int x) => x * 2;\n    public static int Thrice(int x) => x * 3;", TestName = "Method added to an unrelated class")]
+    [TestCase("public static class Maths", "// a comment between declarations\npublic static class Maths", TestName = "Comment outside bodies")]
+    [TestCase("=> x * 2;", "{\n#nullable disable\n        return x * 2;\n    }", TestName = "Directive inside a body")]
+    public void AnEditOutsideBodiesBindsTheCandidatesAgainAndKeepsTheOutputsCached(string before, string after)
+    {
+        // The declarations may have changed, so the candidates are bound again; their models compare equal.
+        var counted = new Counted();
+        var second = counted.Rerun("Maths.cs", Unrelated.Replace(before, after));
+
+        Assert.That(counted.Since(), Is.EqualTo((1, 1, 3)), "(trees read, bind runs, classes bound)");
+        AssertAllCached(second);
+    }
+
+    [Test]
+    public void ABodyEditThatSwallowsTheNextMemberIsSeen()
+    {
+        // Deleting a closing brace makes the parser take Stop for a local function of Start: the declarations
+        // changed even though only a body's text was edited, so the class must be bound again.
+        var counted = new Counted();
+        var second = counted.Rerun("Callbacks.cs", Callbacks.Replace("[On(Event.AfterFit)] void Stop() { }", "[On(Event.AfterFit)] void Stop() {"));
+
+        Assert.That(counted.Since().Binds, Is.EqualTo(1));
+        GeneratorHarness.AssertSameAsFreshRun(second);
+    }
+
+    [Test]
+    public void ANewHandlerInABodyFreeClassIsBoundAndGenerated()
+    {
+        var counted = new Counted();
+        var second = counted.Rerun("Maths.cs", """
+            using FastCallbacks;
+            namespace Samples;
+
+            public static class Maths
+            {
+                public static int Twice(int x) => x * 2;
+            }
+
+            public partial class Late : Callback
+            {
+                [On(Event.AfterEpoch)] void Epoch() { }
+            }
+            """);
+
+        Assert.That(counted.Since(), Is.EqualTo((1, 1, 4)));
+        Assert.That(second.Sources.Keys, Does.Contain("Samples.Late.g.cs"));
+        GeneratorHarness.AssertSameAsFreshRun(second);
+    }
+
+    [Test]
+    public void TheCounterSeesTheCostThatTrackedStepsHide()
+    {
+        // The earlier design (binding every partial class with a base list on every run) keeps every output cached
+        // after an unrelated edit too, so only the counter tells the two apart: this is the check the tests above make.
+        var baseline = new Baseline.BindEveryClassGenerator();
+        var compilation = GeneratorHarness.Compile([("Callbacks.cs", Callbacks), ("Maths.cs", Unrelated)]);
+        var first = GeneratorHarness.Run(compilation, GeneratorHarness.CreateDriver(baseline));
+        var before = baseline.ClassesBound;
+        var second = GeneratorHarness.Run(ReplaceTree(compilation, "Maths.cs", Unrelated.Replace("x * 2", "x + x")), first.Driver);
+
+        Assert.That(second.Result.Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason),
+            Is.All.EqualTo(IncrementalStepRunReason.Cached));
+        Assert.That(baseline.ClassesBound - before, Is.EqualTo(3), "Tracker, Child and Forwarding bound again");
+    }
+
+    [Test]
+    public void OtherPartialClassesAreNeitherBoundNorCounted()
+    {
+        // A large application's partial classes with base lists that are not callbacks (view models, controllers,
+        // collections, ...): doubling them changes nothing the generator binds.
+        static (string, string)[] Others(int count) => Enumerable.Range(0, count).Select(i => ($"Other{i}.cs", $$"""
+            using System;
+            using System.Collections.Generic;
+            namespace Samples.App;
+
+            public partial class Model{{i}} : {{(i % 3) switch { 0 => "List<int>", 1 => "IDisposable", _ => "EventArgs" }}}
+            {
+                [Obsolete] public void Old() { }
+                [System.Diagnostics.Conditional("DEBUG")] public void Trace() { }
+                public void Dispose() { }
+            }
+            """)).ToArray();
+
+        var small = new Counted(Others(100));
+        var large = new Counted(Others(200));
+
+        Assert.That(small.Generator.ClassesBound, Is.EqualTo(3));
+        Assert.That(large.Generator.ClassesBound, Is.EqualTo(3));
+        Assert.That(large.First.Sources.Keys, Is.EquivalentTo(small.First.Sources.Keys));
+        GeneratorHarness.AssertSameAsBindingEveryClass(large.First);
     }
 
     [Test]

@@ -15,6 +15,7 @@ public class SnapshotTests
     {
         var run = GeneratorHarness.Run(sources);
         GeneratorHarness.AssertCompilesCleanly(run);
+        GeneratorHarness.AssertSameAsBindingEveryClass(run);
         Snapshot.Match(run.AllSources(), name);
     }
 

@@ -17,7 +17,8 @@ public sealed record RunReport(
     ImmutableArray<Diagnostic> AnalyzerDiagnostics,
     int GeneratedFiles,
     int GeneratedFilesWithSyntaxErrors,
-    TimeSpan Elapsed)
+    TimeSpan Elapsed,
+    string? FilterMismatch = null)
 {
     /// <summary>
     /// Why this run counts as a failure, or null: anything thrown (CS8785, AD0001), a hang, or a generated file that
@@ -31,6 +32,7 @@ public sealed record RunReport(
         : AnalyzerExceptions.Count > 0 ? $"an analyzer threw: {AnalyzerExceptions[0]}"
         : AnalyzerDiagnostics.FirstOrDefault(d => d.Id == "AD0001") is { } ad0001 ? $"AD0001: {ad0001.GetMessage()}"
         : GeneratedFilesWithSyntaxErrors > 0 ? $"{GeneratedFilesWithSyntaxErrors} generated file(s) do not parse"
+        : FilterMismatch is not null ? $"the syntactic candidate filter changed the output: {FilterMismatch}"
         : null;
 }
 
@@ -39,6 +41,8 @@ public sealed record RunReport(
 /// does while the file is being typed: one generator driver is kept and re-run on each new version (its
 /// incremental caches see every edit), and the analyzers run on the file within the compilation with the
 /// generated code (they have no compilation-end actions, so the document's analysis reaches all their code).
+/// A second driver runs the generator's earlier design, which binds every partial class with a base list, on the
+/// same compilation: the generator must write exactly its files (its syntactic candidate filter loses nothing).
 /// </summary>
 public sealed class RoslynHost
 {
@@ -77,6 +81,7 @@ public sealed class RoslynHost
 
     private readonly ImmutableArray<DiagnosticAnalyzer> _analyzers;
     private GeneratorDriver _driver = NewDriver();
+    private GeneratorDriver _baseline = NewDriver(new FastCallbacks.Generators.Baseline.BindEveryClassGenerator());
 
     public RoslynHost(ImmutableArray<DiagnosticAnalyzer> analyzers) => _analyzers = analyzers;
 
@@ -93,8 +98,8 @@ public sealed class RoslynHost
         ];
     }
 
-    private static GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(
-        [new CallbackGenerator().AsSourceGenerator()],
+    private static GeneratorDriver NewDriver(IIncrementalGenerator? generator = null) => CSharpGeneratorDriver.Create(
+        [(generator ?? new CallbackGenerator()).AsSourceGenerator()],
         parseOptions: ParseOptions,
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: false));
 
@@ -103,30 +108,34 @@ public sealed class RoslynHost
     {
         var clock = Stopwatch.StartNew();
         using var cts = new CancellationTokenSource();
-        var driver = _driver;
-        var work = Task.Run(() => RunCore(driver, path, text, cts.Token));
+        var (driver, baseline) = (_driver, _baseline);
+        var work = Task.Run(() => RunCore(driver, baseline, path, text, cts.Token));
         if (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(timeout))
         {
             cts.Cancel();
-            _driver = NewDriver(); // the hung run keeps the old one
+            // The hung run keeps the old ones.
+            (_driver, _baseline) = (NewDriver(), NewDriver(new FastCallbacks.Generators.Baseline.BindEveryClassGenerator()));
             return new RunReport(true, null, null, [], [], [], 0, 0, clock.Elapsed);
         }
         if (work.Exception is { } ex)
         {
-            _driver = NewDriver();
+            (_driver, _baseline) = (NewDriver(), NewDriver(new FastCallbacks.Generators.Baseline.BindEveryClassGenerator()));
             return new RunReport(false, ex.InnerException ?? ex, null, [], [], [], 0, 0, clock.Elapsed);
         }
-        _driver = work.Result.Driver;
+        (_driver, _baseline) = (work.Result.Driver, work.Result.Baseline);
         return work.Result.Report with { Elapsed = clock.Elapsed };
     }
 
-    private (RunReport Report, GeneratorDriver Driver) RunCore(GeneratorDriver driver, string path, string text, CancellationToken ct)
+    private (RunReport Report, GeneratorDriver Driver, GeneratorDriver Baseline) RunCore(
+        GeneratorDriver driver, GeneratorDriver baseline, string path, string text, CancellationToken ct)
     {
         var tree = CSharpSyntaxTree.ParseText(text, ParseOptions, path, cancellationToken: ct);
         var compilation = _base.AddSyntaxTrees(tree);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var driverDiagnostics, ct);
         var result = driver.GetRunResult().Results.Single();
         var generated = result.GeneratedSources;
+        baseline = baseline.RunGenerators(compilation, ct);
+        var mismatch = Mismatch(generated, baseline.GetRunResult().Results.Single().GeneratedSources);
         var withErrors = generated.Count(s => s.SyntaxTree.GetDiagnostics(ct).Any(d => d.Severity == DiagnosticSeverity.Error));
 
         var analyzerExceptions = new List<string>();
@@ -147,6 +156,19 @@ public sealed class RoslynHost
             ];
         }
         return (new RunReport(false, null, result.Exception, driverDiagnostics, analyzerExceptions, analyzerDiagnostics,
-            generated.Length, withErrors, TimeSpan.Zero), driver);
+            generated.Length, withErrors, TimeSpan.Zero, mismatch), driver, baseline);
+    }
+
+    /// <summary>The first difference between the generator's files and the baseline's, or null.</summary>
+    private static string? Mismatch(ImmutableArray<GeneratedSourceResult> generated, ImmutableArray<GeneratedSourceResult> expected)
+    {
+        var mine = generated.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+        var theirs = expected.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+        foreach (var (hint, text) in theirs)
+        {
+            if (!mine.TryGetValue(hint, out var written)) return $"{hint} is missing";
+            if (written != text) return $"{hint} differs";
+        }
+        return mine.Keys.FirstOrDefault(h => !theirs.ContainsKey(h)) is { } extra ? $"{extra} is extra" : null;
     }
 }

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The consumer test (issue #6): FastCallbacks as a user gets it.
 #
-# Packs FastCallbacks into a local feed under a unique prerelease version, creates a fresh `dotnet new console`
-# project, adds the package from that feed (and TorchSharp-cpu as the libtorch backend), writes two callbacks
-# with [On] and one shadowing write, then checks that:
+# Packs FastCallbacks into a local feed under its git-derived version (MinVer, plus the .local.<time> every local
+# pack gets: docs/packaging.md), creates a fresh `dotnet new console` project, adds the package from that feed as
+# docs/getting-started.md says (and TorchSharp-cpu as the libtorch backend), writes two callbacks with [On] and one
+# shadowing write, then checks that:
+#   - the package version is MinVer's for this commit, and the assembly inside carries it with the commit;
 #   - the package holds the runtime (net8.0, net10.0), the generator, analyzers and code fixes, the native fix;
 #   - the project imports the native fix from buildTransitive/;
 #   - `dotnet build` succeeds and shows FCB0001 with file and line;
 #   - `dotnet run` trains and prints the events the callbacks saw (the generated dispatch ran);
 #   - removing `partial` fails the build with FCB0002, with file and line;
 #   - the code fixes load from the package, as an IDE loads them: `dotnet format` applies FCB0002's fix
-#     (add `partial`) and the build succeeds again.
+#     (add `partial`) and the build succeeds again;
+#   - a second pack after a change (in a clone of the repository) gets a newer version, `dotnet add package
+#     --prerelease` picks it, and the app runs the changed build, not the copy of the first in the NuGet cache;
+#   - a tag vX.Y.Z makes the release version X.Y.Z, and the commit after it X.Y.(Z+1)-alpha.0.1;
+#   - every C# block of docs/getting-started.md builds and runs as the app's Program.cs.
 # Prints one line per check and "consumer: N checks passed" at the end; exits non-zero on the first failure.
 #
-# Only the FastCallbacks package is throwaway: its unique version is removed from the global packages folder at
+# Only the FastCallbacks packages are throwaway: their versions are removed from the global packages folder at
 # the end, so no stale build is ever reused and libtorch is not downloaded again.
 set -euo pipefail
 
@@ -24,11 +30,13 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 build_flags=(-nologo -nodeReuse:false -p:UseSharedCompilation=false)
 
 started=$(date +%s)
-version="0.1.0-ci.$(date -u +%Y%m%d%H%M%S).$$"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fcb-consumer.XXXXXX")"
 packages_root="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+version=""
+version2=""
 cleanup() {
-  rm -rf "$work" "$packages_root/fastcallbacks/$version"
+  rm -rf "$work"
+  for v in "$version" "$version2"; do [ -n "$v" ] && rm -rf "$packages_root/fastcallbacks/$v"; done
   rmdir "$packages_root/fastcallbacks" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -44,14 +52,21 @@ elapsed() { echo "$(( $(date +%s) - started ))s"; }
 # The first line matching $1 in file $2, from the file name on, without MSBuild's " [project]" suffix.
 diagnostic() { grep -Eo "$1.*" "$2" | head -1 | sed 's| \[/[^]]*\]$||'; }
 
-echo "consumer: FastCallbacks $version in $work"
+echo "consumer: in $work"
 
-# ---- 1. Pack into a local feed (outputs in $work, the repository's bin/ and obj/ are not touched) ----
+# The version `dotnet pack` of $1 (a FastCallbacks.csproj) wrote into feed $2: the one package there named in the log.
+packed_version() {
+  grep -o "Successfully created package '[^']*/FastCallbacks\.[^']*\.nupkg'" "$1" | head -1 \
+    | sed "s|.*/FastCallbacks\.||; s|\.nupkg'\$||"
+}
+
+# ---- 1. Pack into a local feed, version from git (outputs in $work, the repository's bin/ and obj/ are not touched) ----
 feed="$work/feed"
 dotnet pack "$repo/src/Runtime/FastCallbacks.csproj" -c Release -o "$feed" --artifacts-path "$work/artifacts" \
-  -p:Version="$version" "${build_flags[@]}" >"$work/pack.log" 2>&1 || fail "dotnet pack" "$work/pack.log"
+  "${build_flags[@]}" >"$work/pack.log" 2>&1 || fail "dotnet pack" "$work/pack.log"
+version="$(packed_version "$work/pack.log")"
 nupkg="$feed/FastCallbacks.$version.nupkg"
-[ -f "$nupkg" ] || fail "no $nupkg" "$work/pack.log"
+[ -n "$version" ] && [ -f "$nupkg" ] || fail "no FastCallbacks.<version>.nupkg in $feed" "$work/pack.log"
 [ -f "$feed/FastCallbacks.$version.snupkg" ] || fail "no symbols package (.snupkg)" "$work/pack.log"
 pass "dotnet pack made FastCallbacks.$version.nupkg and .snupkg ($(elapsed))"
 
@@ -73,31 +88,28 @@ echo "consumer: package contents:"
 grep -v -E '^(_rels/|package/|\[Content_Types\])' <<<"$contents" | sed 's/^/consumer:   /'
 pass "package layout: lib/net8.0, lib/net10.0, analyzers/dotnet/cs (3 dlls), build/, buildTransitive/, README, LICENSE; dependencies: $deps"
 
-# ---- 2. A fresh console project using the package ----
-cat >"$work/nuget.config" <<EOF
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="local" value="$feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-  <packageSourceMapping>
-    <packageSource key="local"><package pattern="FastCallbacks" /></packageSource>
-    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-  </packageSourceMapping>
-</configuration>
-EOF
+# ---- 2. A fresh console project using the package, added as getting-started.md says ----
 app="$work/app"
 dotnet new console -n Consumer -o "$app" >"$work/new.log" 2>&1 || fail "dotnet new console" "$work/new.log"
 cd "$app"
-dotnet add package FastCallbacks --version "$version" --no-restore >"$work/add.log" 2>&1 || fail "dotnet add package FastCallbacks" "$work/add.log"
-dotnet add package TorchSharp-cpu --version 0.107.0 >>"$work/add.log" 2>&1 || fail "dotnet add package TorchSharp-cpu" "$work/add.log"
-pass "dotnet new console + dotnet add package FastCallbacks $version, TorchSharp-cpu ($(elapsed))"
+{
+  dotnet new nugetconfig &&
+  dotnet nuget add source "$feed" --name fastcallbacks-local --configfile nuget.config &&
+  dotnet add package FastCallbacks --prerelease &&
+  dotnet add package TorchSharp-cpu --version 0.107.0
+} >"$work/add.log" 2>&1 || fail "dotnet new nugetconfig, dotnet nuget add source, dotnet add package" "$work/add.log"
+grep -q "<PackageReference Include=\"FastCallbacks\" Version=\"$version\"" Consumer.csproj \
+  || fail "dotnet add package FastCallbacks --prerelease did not add $version: $(grep FastCallbacks Consumer.csproj)" "$work/add.log"
+pass "dotnet new console, nugetconfig, nuget add source, add package FastCallbacks --prerelease ($version), TorchSharp-cpu ($(elapsed))"
 
 cat >Program.cs <<'EOF'
+using System.Reflection;
 using FastCallbacks;
 using static TorchSharp.torch;
+
+var runtime = typeof(Learner).Assembly;
+Console.WriteLine($"FastCallbacks assembly: {runtime.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
+Console.WriteLine($"probe: {runtime.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "ConsumerProbe")?.Value ?? "none"}");
 
 // Points in the plane, labelled by whether x0 and x1 have the same sign (no straight line separates them).
 manual_seed(0);
@@ -169,6 +181,18 @@ if ! grep -q 'GLIBCXX_3\.4\.32' /usr/lib/x86_64-linux-gnu/libstdc++.so.6 2>/dev/
 fi
 pass "dotnet run trained (accuracy $acc) and printed: $expected; WarmupLr saw $batches training batches; learner lr stayed 0.01 ($(elapsed))"
 
+# The version is git's: MinVer's for this commit (X.Y.Z for a tag vX.Y.Z, else X.Y.Z-alpha.0.<height>), which the
+# assembly carries with the commit (+sha), and the package adds .local.<UTC time to the ms> to it.
+commit="$(git -C "$repo" rev-parse HEAD)"
+informational="$(grep -o '^FastCallbacks assembly: .*' "$work/run.log" | sed 's/^FastCallbacks assembly: //')"
+minver="${informational%+*}"
+[ "${informational#*+}" = "$commit" ] || fail "the assembly's version '$informational' does not name the commit $commit" "$work/run.log"
+[[ "$minver" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-alpha\.0\.[0-9]+)?$ ]] || fail "the assembly's version '$minver' is not MinVer's" "$work/run.log"
+case "$minver" in *-*) stamp="${version#"$minver".local.}" ;; *) stamp="${version#"$minver"-local.}" ;; esac
+[[ "$stamp" =~ ^[0-9]{17}$ ]] || fail "package version $version is not $minver plus .local.<17-digit UTC time>"
+grep -qx "probe: none" "$work/run.log" || fail "the first pack has a probe" "$work/run.log"
+pass "the version is git's: the assembly is $minver+${commit:0:12}, the package $version"
+
 # ---- 5. Without `partial`: FCB0002 fails the build ----
 sed -i 's/^public partial class WarmupLr : Callback/public class WarmupLr : Callback/' Program.cs
 grep -q '^public class WarmupLr : Callback' Program.cs || fail "could not remove partial"
@@ -184,5 +208,67 @@ dotnet format analyzers --diagnostics FCB0002 --severity error --no-restore >"$w
 grep -q '^public partial class WarmupLr : Callback' Program.cs || fail "the FCB0002 code fix did not add partial" "$work/format.log"
 dotnet build "${build_flags[@]}" >"$work/build3.log" 2>&1 || fail "dotnet build after the code fix" "$work/build3.log"
 pass "the FCB0002 code fix from the package (dotnet format) added partial back, and the build succeeds ($(elapsed))"
+
+# ---- 7. A second pack after a change is the one restored ----
+# The same commit and working tree plus one change, as when a developer edits and packs again: with a fixed version
+# (0.1.0 before issue 16) NuGet would restore the first pack's copy from its cache.
+clone="$work/repo2"
+git clone -q "$repo" "$clone" >"$work/clone.log" 2>&1 || fail "git clone $repo" "$work/clone.log"
+git -C "$clone" checkout -q "$commit" >>"$work/clone.log" 2>&1 || fail "git checkout $commit" "$work/clone.log"
+# The working tree as it is (uncommitted edits and new files too), not only the commit.
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard) \
+  | (cd "$repo" && tar --null -T - --ignore-failed-read -cf - 2>>"$work/clone.log") | tar -xf - -C "$clone" \
+  || fail "copying the working tree into the clone" "$work/clone.log"
+probe="probe-$(date -u +%s%N)"
+printf '[assembly: System.Reflection.AssemblyMetadata("ConsumerProbe", "%s")]\n' "$probe" >"$clone/src/Runtime/ConsumerProbe.cs"
+dotnet pack "$clone/src/Runtime/FastCallbacks.csproj" -c Release -o "$feed" --artifacts-path "$work/artifacts2" \
+  "${build_flags[@]}" >"$work/pack2.log" 2>&1 || fail "the second dotnet pack" "$work/pack2.log"
+version2="$(packed_version "$work/pack2.log")"
+[ -n "$version2" ] && [ "$version2" != "$version" ] || fail "the second pack is version '$version2', the first was $version" "$work/pack2.log"
+[[ "$version2" == "${version%.*}."* ]] || fail "the second pack $version2 is not MinVer's version of the first ($version) with a new time" "$work/pack2.log"
+dotnet add package FastCallbacks --prerelease >"$work/add2.log" 2>&1 || fail "dotnet add package FastCallbacks --prerelease" "$work/add2.log"
+grep -q "<PackageReference Include=\"FastCallbacks\" Version=\"$version2\"" Consumer.csproj \
+  || fail "dotnet add package --prerelease did not pick the second pack $version2: $(grep FastCallbacks Consumer.csproj)" "$work/add2.log"
+dotnet run "${build_flags[@]}" >"$work/run2.log" 2>&1 || fail "dotnet run with the second pack" "$work/run2.log"
+grep -qx "probe: $probe" "$work/run2.log" || fail "the app did not run the second pack's build (no 'probe: $probe')" "$work/run2.log"
+pass "a second pack after a change is $version2 (newer than $version); --prerelease picked it and the app ran it ($(elapsed))"
+
+# ---- 8. A tag makes a release version (in the clone: its own tag, its own commit) ----
+# The version `dotnet pack` would give the package with ContinuousIntegrationBuild=$1 (restored in the clone's own
+# obj/: the pack above kept its outputs under $work).
+package_version() {
+  dotnet msbuild "$clone/src/Runtime/FastCallbacks.csproj" -restore -nologo -nodeReuse:false -t:MinVer -p:_IsPacking=true \
+    -p:ContinuousIntegrationBuild="$1" -getProperty:PackageVersion >"$work/version.out" 2>>"$work/tag.log" \
+    || { cat "$work/version.out" >>"$work/tag.log"; return 1; }
+  tr -d '[:space:]' <"$work/version.out"
+}
+git -C "$clone" tag v9.8.7 >"$work/tag.log" 2>&1 || fail "git tag v9.8.7 in the clone" "$work/tag.log"
+release="$(package_version true)" || fail "dotnet msbuild -t:MinVer in the clone" "$work/tag.log"
+[ "$release" = "9.8.7" ] || fail "on a commit tagged v9.8.7 a release build packs '$release', not 9.8.7" "$work/tag.log"
+tagged_local="$(package_version false)" || fail "dotnet msbuild -t:MinVer in the clone" "$work/tag.log"
+[[ "$tagged_local" =~ ^9\.8\.7-local\.[0-9]{17}$ ]] || fail "on a commit tagged v9.8.7 a local pack is '$tagged_local', not 9.8.7-local.<time>" "$work/tag.log"
+git -C "$clone" -c user.name=consumer-test -c user.email=consumer-test@localhost commit -q --allow-empty -m "after the tag" >>"$work/tag.log" 2>&1 \
+  || fail "git commit in the clone" "$work/tag.log"
+after="$(package_version true)" || fail "dotnet msbuild -t:MinVer in the clone" "$work/tag.log"
+[ "$after" = "9.8.8-alpha.0.1" ] || fail "one commit after the tag v9.8.7 a release build packs '$after', not 9.8.8-alpha.0.1" "$work/tag.log"
+pass "a tag v9.8.7 makes the release version $release (a local pack: $tagged_local); the commit after it is $after"
+
+# ---- 9. getting-started.md runs as written, each C# block as Program.cs of the fresh app ----
+blocks="$work/getting-started"
+mkdir -p "$blocks"
+awk -v dir="$blocks" '
+  /^```csharp[[:space:]]*$/ { n++; file = sprintf("%s/%02d.cs", dir, n); inside = 1; next }
+  inside && /^```[[:space:]]*$/ { inside = 0; next }
+  inside { print > file }
+' "$repo/docs/getting-started.md"
+count=$(find "$blocks" -name '*.cs' | wc -l)
+[ "$count" -ge 2 ] || fail "found $count C# blocks in docs/getting-started.md"
+for block in "$blocks"/*.cs; do
+  cp "$block" Program.cs
+  name="getting-started.md block $(basename "$block" .cs)"
+  dotnet run "${build_flags[@]}" >"$work/gs.log" 2>&1 || fail "$name does not build and run as written" "$work/gs.log"
+  grep -q 'accuracy' "$work/gs.log" || fail "$name printed no accuracy" "$work/gs.log"
+done
+pass "the $count C# blocks of getting-started.md build and run as Program.cs of the fresh app ($(elapsed))"
 
 echo "consumer: $checks checks passed in $(elapsed)"

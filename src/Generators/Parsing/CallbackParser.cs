@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using System.Threading;
@@ -13,7 +14,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace FastCallbacks.Generators.Parsing;
 
 /// <summary>
-/// The parse step: reads symbols and returns the small equatable models of <see cref="Models"/>. Anything the
+/// The bind step: reads symbols and returns the small equatable models of <see cref="Models"/>. Anything the
 /// generator cannot extend without compile errors (a class or containing type that is not partial, a class not
 /// deriving from <c>Callback</c>, a handler of the wrong shape) yields null; the analyzers report those.
 /// </summary>
@@ -30,15 +31,35 @@ internal static class CallbackParser
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
     /// <summary>
-    /// The transform: everything the generated part of one class needs (the class, its usable <c>[On]</c> methods in
-    /// declaration order, its forwarded properties), or null when there is nothing to generate. A class declared in
-    /// several parts is read once, from its first part with a base list; the other parts yield null.
+    /// The bind step: the model of each class among <paramref name="candidates"/> (declarations chosen from syntax by
+    /// <see cref="Declarations.CandidateFilter"/>), or null for a candidate with nothing to generate. A class declared
+    /// in several candidate parts is read once, from the first of them.
     /// </summary>
-    public static CallbackClassModel? ParseCallbackClass(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    public static ImmutableArray<CallbackClassModel?> ParseCandidates(
+        Compilation compilation, IReadOnlyList<Declarations.ClassEntry> candidates, CancellationToken cancellationToken)
     {
-        if (context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is not INamedTypeSymbol type) return null;
-        // Cheap tests first: most partial classes with a base list are not callbacks.
-        if (!DerivesFromCallback(type) || !IsFirstPartWithBaseList(type, context.Node, cancellationToken)) return null;
+        var models = ImmutableArray.CreateBuilder<CallbackClassModel?>(candidates.Count);
+        var seen = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+        SemanticModel? semanticModel = null;
+        foreach (var candidate in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var tree = candidate.Node.SyntaxTree;
+            if (semanticModel?.SyntaxTree != tree) semanticModel = compilation.GetSemanticModel(tree);
+            if (semanticModel.GetDeclaredSymbol(candidate.Node, cancellationToken) is not { } type || !seen.Add(type)) continue;
+            models.Add(ParseCallbackClass(type, cancellationToken));
+        }
+        return models.ToImmutable();
+    }
+
+    /// <summary>
+    /// Everything the generated part of one class needs (the class, its usable <c>[On]</c> methods in declaration
+    /// order, its forwarded properties), or null when there is nothing to generate.
+    /// </summary>
+    public static CallbackClassModel? ParseCallbackClass(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        // The cheap test first: a candidate may well not be a callback.
+        if (!DerivesFromCallback(type)) return null;
 
         var model = ParseCallbackType(type, cancellationToken);
         if (model is null) return null;
@@ -51,18 +72,6 @@ internal static class CallbackParser
         for (var ancestor = type.BaseType; ancestor is not null; ancestor = ancestor.BaseType)
         {
             if (KnownSymbols.IsCallback(ancestor)) return true;
-        }
-        return false;
-    }
-
-    private static bool IsFirstPartWithBaseList(INamedTypeSymbol type, SyntaxNode node, CancellationToken cancellationToken)
-    {
-        foreach (var reference in type.DeclaringSyntaxReferences)
-        {
-            if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax { BaseList: not null })
-            {
-                return reference.SyntaxTree == node.SyntaxTree && reference.Span == node.Span;
-            }
         }
         return false;
     }

@@ -46,7 +46,7 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
     public IReadOnlyList<IReadOnlyList<double?>> Values => _values;
     /// <summary>The smoothed training loss after each training batch (not reset between epochs).</summary>
     public IReadOnlyList<double> Losses => _losses;
-    /// <summary>The learning rate of each training batch.</summary>
+    /// <summary>The learning rate of each training batch (the last parameter group's, as fastai records).</summary>
     public IReadOnlyList<double> Lrs => _lrs;
     /// <summary>The number of training batches done at the end of each epoch (cumulative).</summary>
     public IReadOnlyList<int> Iters => _iters;
@@ -125,7 +125,7 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
         if (learn.Yb.Length == 0 || learn.Loss is null) return;
         foreach (var m in learn.Training ? _trainMets : _validMets) m.Accumulate(learn);
         if (!learn.Training) return;
-        if (learn.Opt is { } opt) _lrs.Add(Hyperparameters.GetLr(opt));
+        if (learn.Opt is { } opt) _lrs.Add(opt.GetHyper("lr"));   // the last group's, as fastai
         var smooth = SmoothLoss.Value ?? double.NaN;
         _losses.Add(smooth);
         learn.SmoothLoss = smooth;

@@ -175,10 +175,10 @@ public sealed partial class ReduceLROnPlateau : TrackerCallback
         if (!_patience.Exhausted(NewBest, Patience)) return;
         var learn = Attached;
         var opt = learn.Opt ?? throw new InvalidOperationException("ReduceLROnPlateau needs the learner's optimizer, which does not exist yet.");
-        var old = Hyperparameters.GetLr(opt);
-        foreach (var g in opt.ParamGroups) g.LearningRate = Math.Max(g.LearningRate / Factor, MinLr);
+        var old = opt.GetHyper("lr");
+        foreach (var h in opt.Hypers) h["lr"] = Math.Max(h["lr"] / Factor, MinLr);
         _patience.Wait = 0;
-        var lr = Hyperparameters.GetLr(opt);
+        var lr = opt.GetHyper("lr");
         if (lr < old) learn.Log($"Epoch {learn.Epoch}: reducing lr to {Format(lr)}");
     }
 }

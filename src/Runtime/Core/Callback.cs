@@ -158,10 +158,20 @@ public abstract partial class Callback
     /// while this callback handled <paramref name="event"/>, is to be wrapped in a <see cref="CallbackException"/>
     /// (not a cancel exception, and not already wrapped for this callback and event by a base class's handler).
     /// </summary>
+    /// <remarks>A cancel exception is not wrapped; the filter notes this callback and event on it, for its message
+    /// should nothing in the loop catch it (<see cref="CancelException.Message"/>).</remarks>
+    /// <param name="exception">The exception on its way out of the handler.</param>
+    /// <param name="event">The event being dispatched.</param>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected bool ShouldWrapHandlerException(Exception exception, Event @event) =>
-        exception is not CancelException
-        && !(exception is CallbackException wrapped && ReferenceEquals(wrapped.Thrower, this) && wrapped.Event == @event);
+    protected bool ShouldWrapHandlerException(Exception exception, Event @event)
+    {
+        if (exception is CancelException cancel)
+        {
+            cancel.NoteThrower(this, @event);
+            return false;
+        }
+        return !(exception is CallbackException wrapped && ReferenceEquals(wrapped.Thrower, this) && wrapped.Event == @event);
+    }
 
     /// <summary>
     /// The learner's path to <see cref="Dispatch"/>: no flag checks (the learner's tables did them). Handler failures
@@ -229,9 +239,9 @@ public abstract partial class Callback
     /// <summary>The learner's loss function.</summary>
     public Func<Tensor, Tensor, Tensor> LossFunc => Attached.LossFunc;
     /// <summary>The learner's optimizer (null before the first fit creates it).</summary>
-    public optim.Optimizer? Opt => Attached.Opt;
+    public Optimizer? Opt => Attached.Opt;
     /// <summary>The learner's optimizer factory.</summary>
-    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptFunc => Attached.OptFunc;
+    public Func<ParameterGroups, double, optim.Optimizer> OptFunc => Attached.OptFunc;
     /// <summary>The learner's callbacks, in insertion order.</summary>
     public IReadOnlyList<Callback> Cbs => Attached.Cbs;
     /// <summary>The data loader being iterated.</summary>

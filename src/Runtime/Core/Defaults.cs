@@ -9,8 +9,11 @@ public static class Defaults
     /// <summary>fastai's default learning rate.</summary>
     public const double Lr = 1e-3;
 
-    /// <summary>The default optimizer: TorchSharp's Adam with its defaults.</summary>
-    public static Func<IEnumerable<Parameter>, double, optim.Optimizer> Adam { get; } = static (ps, lr) => optim.Adam(ps, lr);
+    /// <summary>
+    /// The default optimizer: fastai's Adam (<see cref="Optimizers.Adam(double, double, double, double, bool)"/>): mom 0.9,
+    /// sqr_mom 0.99, eps 1e-5, true weight decay 0.01.
+    /// </summary>
+    public static Func<ParameterGroups, double, optim.Optimizer> Adam { get; } = Optimizers.Adam();
 
     /// <summary>Writes each epoch's row to the console, as fastai's default <c>print</c> logger.</summary>
     public static Action<EpochLog> ConsoleLogger { get; } = static log => Console.WriteLine(log.ToString());

@@ -4,17 +4,27 @@ using static TorchSharp.torch;
 namespace FastCallbacks;
 
 /// <summary>
-/// Reads and sets an optimizer's hyper-parameters across TorchSharp's optimizer types (fastai's
-/// <c>opt.hypers</c>/<c>set_hyper</c>): learning rate, momentum (beta1 for Adam-like optimizers) and weight decay.
+/// Reads and sets an optimizer's hyper-parameters under fastai's names (<c>opt.hypers</c>/<c>set_hyper</c>): learning
+/// rate, momentum (beta1 for Adam-like optimizers), <c>sqr_mom</c> (beta2) and weight decay, for FastCallbacks'
+/// <see cref="Optimizer"/>s (see <see cref="Optimizer.Hypers"/> and <see cref="Optimizer.SetHyper"/> for every name and
+/// per-group values) and for TorchSharp's own optimizers.
 /// </summary>
 public static class Hyperparameters
 {
     /// <summary>The learning rate of the last parameter group (what fastai's Recorder logs).</summary>
-    public static double GetLr(optim.Optimizer opt) => opt.ParamGroups.Last().LearningRate;
+    /// <param name="opt">The optimizer.</param>
+    public static double GetLr(optim.Optimizer opt) => opt is Optimizer ours ? ours.GetHyper("lr") : opt.ParamGroups.Last().LearningRate;
 
     /// <summary>Sets every parameter group's learning rate.</summary>
+    /// <param name="opt">The optimizer.</param>
+    /// <param name="lr">The learning rate.</param>
     public static void SetLr(optim.Optimizer opt, double lr)
     {
+        if (opt is Optimizer ours)
+        {
+            ours.SetHyper("lr", lr);
+            return;
+        }
         foreach (var g in opt.ParamGroups) g.LearningRate = lr;
     }
 
@@ -22,96 +32,77 @@ public static class Hyperparameters
     /// The momentum (SGD, RMSprop) or beta1 (Adam-like) of the last parameter group, or null when the optimizer
     /// has neither.
     /// </summary>
-    public static double? GetMom(optim.Optimizer opt) => opt.ParamGroups.LastOrDefault() switch
-    {
-        optim.IBetas b => b.Betas.Item1,
-        optim.IMomentum m => m.Momentum,
-        _ => opt switch
-        {
-            optim.IBetas b => b.Betas.Item1,
-            optim.IMomentum m => m.Momentum,
-            _ => null,
-        },
-    };
+    /// <param name="opt">The optimizer.</param>
+    public static double? GetMom(optim.Optimizer opt) => Get(opt, "mom");
 
     /// <summary>
-    /// Sets the momentum (SGD, RMSprop) or beta1 (Adam-like) of every parameter group, and the optimizer's
-    /// default for groups added later; returns false when the optimizer has neither.
+    /// Sets the momentum (SGD, RMSprop) or beta1 (Adam-like) of every parameter group; returns false when the
+    /// optimizer has neither.
     /// </summary>
+    /// <param name="opt">The optimizer.</param>
+    /// <param name="mom">The momentum.</param>
     /// <remarks>
-    /// TorchSharp's optimizer-level <c>Betas</c>/<c>Momentum</c> setters change only the defaults, which
-    /// <c>step()</c> does not read; the parameter groups' values are the ones used.
+    /// For a TorchSharp optimizer, the optimizer-level default is set too: TorchSharp's <c>Betas</c>/<c>Momentum</c>
+    /// setters on the optimizer change only the default, which <c>step()</c> does not read.
     /// </remarks>
     public static bool SetMom(optim.Optimizer opt, double mom)
     {
-        var found = false;
-        switch (opt)
+        if (opt is not Optimizer)
         {
-            case optim.IBetas b: b.Betas = (mom, b.Betas.Item2); found = true; break;
-            case optim.IMomentum m: m.Momentum = mom; found = true; break;
-        }
-        foreach (var g in opt.ParamGroups)
-        {
-            switch (g)
+            switch (opt)
             {
-                case optim.IBetas gb: gb.Betas = (mom, gb.Betas.Item2); found = true; break;
-                case optim.IMomentum gm: gm.Momentum = mom; found = true; break;
+                case optim.IBetas b: b.Betas = (mom, b.Betas.Item2); break;
+                case optim.IMomentum m: m.Momentum = mom; break;
             }
         }
-        return found;
+        return Set(opt, "mom", mom);
     }
 
     /// <summary>The beta2 of an Adam-like optimizer's last parameter group (fastai's <c>sqr_mom</c>), or null for other optimizers.</summary>
-    public static double? GetSqrMom(optim.Optimizer opt) => opt.ParamGroups.LastOrDefault() switch
-    {
-        optim.IBetas b => b.Betas.Item2,
-        _ => (opt as optim.IBetas)?.Betas.Item2,
-    };
+    /// <param name="opt">The optimizer.</param>
+    public static double? GetSqrMom(optim.Optimizer opt) => Get(opt, "sqr_mom");
 
-    /// <summary>Sets beta2 (fastai's <c>sqr_mom</c>) of every parameter group of an Adam-like optimizer; returns false for other optimizers.</summary>
+    /// <summary>Sets beta2 (fastai's <c>sqr_mom</c>) of every parameter group; returns false for optimizers without one.</summary>
+    /// <param name="opt">The optimizer.</param>
+    /// <param name="sqrMom">The value.</param>
     public static bool SetSqrMom(optim.Optimizer opt, double sqrMom)
     {
-        var found = false;
-        if (opt is optim.IBetas b)
-        {
-            b.Betas = (b.Betas.Item1, sqrMom);
-            found = true;
-        }
-        foreach (var g in opt.ParamGroups)
-        {
-            if (g is not optim.IBetas gb) continue;
-            gb.Betas = (gb.Betas.Item1, sqrMom);
-            found = true;
-        }
-        return found;
+        if (opt is optim.IBetas b and not Optimizer) b.Betas = (b.Betas.Item1, sqrMom);
+        return Set(opt, "sqr_mom", sqrMom);
     }
 
-    /// <summary>The weight decay of the last parameter group, or null when FastCallbacks does not know the optimizer's options.</summary>
-    public static double? GetWeightDecay(optim.Optimizer opt) => (opt.ParamGroups.LastOrDefault() as ParamGroup)?.Options switch
-    {
-        Adam.Options o => o.weight_decay,
-        AdamW.Options o => o.weight_decay,
-        SGD.Options o => o.weight_decay,
-        RMSProp.Options o => o.weight_decay,
-        _ => null,
-    };
+    /// <summary>The weight decay of the last parameter group, or null when the optimizer has none FastCallbacks knows.</summary>
+    /// <param name="opt">The optimizer.</param>
+    public static double? GetWeightDecay(optim.Optimizer opt) => Get(opt, "wd");
 
-    /// <summary>Sets weight decay on every parameter group of the optimizers that have one.</summary>
-    /// <exception cref="NotSupportedException">The optimizer type has no weight decay setting FastCallbacks knows.</exception>
+    /// <summary>Sets weight decay on every parameter group.</summary>
+    /// <param name="opt">The optimizer.</param>
+    /// <param name="wd">The weight decay.</param>
+    /// <exception cref="NotSupportedException">The optimizer has no weight decay setting FastCallbacks knows.</exception>
     public static void SetWeightDecay(optim.Optimizer opt, double wd)
     {
-        foreach (var g in opt.ParamGroups)
+        if (!Set(opt, "wd", wd))
+            throw new NotSupportedException($"Weight decay cannot be set on {opt.GetType().Name}; pass it to the optimizer in optFunc instead.");
+    }
+
+    /// <summary>The last group's value of <paramref name="name"/>, or null when the optimizer has no such setting.</summary>
+    internal static double? Get(optim.Optimizer opt, string name)
+    {
+        if (opt is Optimizer ours) return ours.HasHyper(name) ? ours.GetHyper(name) : null;
+        return opt.ParamGroups.LastOrDefault() is { } last ? TorchSharpHypers.Get(last, name) : null;
+    }
+
+    /// <summary>Sets <paramref name="name"/> on every group; false when the optimizer has no such setting.</summary>
+    internal static bool Set(optim.Optimizer opt, string name, double value)
+    {
+        if (opt is Optimizer ours)
         {
-            switch ((g as ParamGroup)?.Options)
-            {
-                case Adam.Options o: o.weight_decay = wd; break;
-                case AdamW.Options o: o.weight_decay = wd; break;
-                case SGD.Options o: o.weight_decay = wd; break;
-                case RMSProp.Options o: o.weight_decay = wd; break;
-                default:
-                    throw new NotSupportedException(
-                        $"Weight decay cannot be set on {opt.GetType().Name}; pass it to the optimizer in optFunc instead.");
-            }
+            if (!ours.HasHyper(name)) return false;
+            ours.SetHyper(name, value);
+            return true;
         }
+        var found = false;
+        foreach (var g in opt.ParamGroups) found |= TorchSharpHypers.Set(g, name, value);
+        return found;
     }
 }

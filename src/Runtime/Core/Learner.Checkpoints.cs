@@ -49,15 +49,8 @@ public partial class Learner
             Model.save(writer);
             if (withOpt && Opt is { } opt)
             {
-                if (opt is OptimizerHelper helper)
-                {
-                    writer.Write(OptimizerMarker);
-                    helper.save_state_dict(writer);
-                }
-                else
-                {
-                    Log($"{opt.GetType().Name} cannot save its state; the checkpoint holds the model only.");
-                }
+                writer.Write(OptimizerMarker);
+                opt.SaveState(writer);
             }
             writer.Flush();
         });
@@ -66,15 +59,16 @@ public partial class Learner
 
     /// <summary>
     /// Loads checkpoint <paramref name="name"/> written by <see cref="Save"/> (fastai's <c>load</c>): the model's
-    /// parameters and buffers and, when <paramref name="withOpt"/> and the file has it, the optimizer's state
-    /// (the optimizer is created first if needed). A file without optimizer state loads the model and says so
-    /// through <see cref="Log"/>, as fastai warns.
+    /// parameters and buffers and, when <paramref name="withOpt"/> and the file has it, the optimizer's state:
+    /// per-group hyper-parameters, step counts and buffers, so training resumes exactly (the optimizer is created
+    /// first if needed). A file without optimizer state loads the model and says so through <see cref="Log"/>, as
+    /// fastai warns. When the optimizer state does not fit this learner's optimizer, the model is put back as it was.
     /// </summary>
     /// <param name="name">The checkpoint's name (without extension).</param>
     /// <param name="withOpt">Also load the optimizer's state.</param>
     /// <param name="strict">Require the file's parameter names to match the model's exactly.</param>
     /// <exception cref="FileNotFoundException">There is no such checkpoint.</exception>
-    /// <exception cref="InvalidOperationException">The file holds another optimizer type's state.</exception>
+    /// <exception cref="InvalidOperationException">The file holds the state of an optimizer that does not fit this learner's.</exception>
     public void Load(string name, bool withOpt = true, bool strict = true)
     {
         var file = CheckpointPath(name);
@@ -83,29 +77,56 @@ public partial class Learner
                 $"There is no checkpoint `{name}` at {IOPath.GetFullPath(file)}. Save one with learner.Save(\"{name}\") or SaveModelCallback, or check Path and ModelDir.", file);
         using var stream = File.OpenRead(file);
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        if (!withOpt)
+        {
+            Model.load(reader, strict);
+            return;
+        }
+        if (Opt is null) CreateOpt();
+        // The model is loaded before the optimizer's state can be read: keep a copy to put back if that state does not fit.
+        using var before = ModelSnapshot.Capture(Model, null);
         Model.load(reader, strict);
-        if (!withOpt) return;
         if (stream.Position >= stream.Length)
         {
             Log("Saved file doesn't contain an optimizer state.");
             return;
         }
-        var marker = reader.ReadString();
-        if (marker != OptimizerMarker)
-            throw new InvalidDataException($"Checkpoint {file} has unexpected data after the model's state; it was not written by Learner.Save.");
-        if (Opt is null) CreateOpt();
-        if (Opt is not OptimizerHelper helper)
-            throw new InvalidOperationException(
-                $"Checkpoint `{name}` holds an optimizer state, but this learner's {Opt!.GetType().Name} cannot load one. Load it with withOpt: false.");
         try
         {
-            helper.load_state_dict(reader);
+            var marker = reader.ReadString();
+            if (marker != OptimizerMarker)
+                throw new InvalidDataException($"Checkpoint {file} has unexpected data after the model's state; it was not written by Learner.Save.");
+            LoadOptimizerState(stream, reader);
         }
         catch (InvalidDataException e)
         {
+            before.Restore(Model, null);
             throw new InvalidOperationException(
-                $"Checkpoint `{name}` holds the state of a different optimizer than this learner's {Opt!.GetType().Name} ({e.Message}). " +
-                "Load it with withOpt: false, or create the learner with the same optFunc.", e);
+                $"Checkpoint `{name}` holds an optimizer state that does not fit this learner's {Opt!.Name} ({e.Message}). The model is as it was. " +
+                "Load it with withOpt: false, or create the learner with the same optFunc and splitter.", e);
+        }
+    }
+
+    /// <summary>Reads the optimizer's state: FastCallbacks' format, or TorchSharp's (checkpoints from before FastCallbacks had its own optimizers).</summary>
+    private void LoadOptimizerState(Stream stream, BinaryReader reader)
+    {
+        var start = stream.Position;
+        var head = reader.ReadString();
+        stream.Position = start;
+        if (head == Optimizer.StateFormatName)
+        {
+            Opt!.LoadState(reader);
+            return;
+        }
+        if (Opt is not OptimWrapper wrapper)
+            throw new InvalidDataException($"it is TorchSharp's {head} state, and this learner's optimizer is {Opt!.Name}; use optFunc: (ps, lr) => optim.{head}(ps, lr) to read it");
+        try
+        {
+            wrapper.LoadTorchSharpState(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException(e.Message, e);
         }
     }
 }

@@ -20,8 +20,9 @@ public partial class Learner
     /// <c>docs/event-order.md</c>.
     /// </summary>
     /// <param name="nEpoch">Epochs to train (0 dispatches only BeforeFit and AfterFit).</param>
-    /// <param name="lr">Learning rate for this fit (sets every parameter group's rate).</param>
-    /// <param name="wd">Weight decay for this fit.</param>
+    /// <param name="lr">Learning rate(s) for this fit: one for every group, one per group, or a
+    /// <see cref="PerGroup.Slice(double, double)"/> (default: <see cref="Lr"/>, set at every fit as fastai does).</param>
+    /// <param name="wd">Weight decay for this fit (default: <see cref="Wd"/> when set, else the optimizer's own).</param>
     /// <param name="cbs">Callbacks added for this fit only; removed afterwards, even when the fit fails.</param>
     /// <param name="resetOpt">Create a fresh optimizer (discarding its state) before fitting.</param>
     /// <param name="startEpoch">Skip the epochs before this one (resume a fit; the schedule sees the skipped epochs as done).</param>
@@ -29,25 +30,26 @@ public partial class Learner
     /// <see cref="CancelFitException"/> had been thrown: AfterCancelFit and AfterFit run.</param>
     /// <exception cref="CallbackException">A handler threw; the original exception is inside.</exception>
     /// <exception cref="InvalidOperationException">The training set has no batches (and there are epochs to run), or the learner is already fitting.</exception>
-    public void Fit(int nEpoch, double? lr = null, double? wd = null, IEnumerable<Callback>? cbs = null,
+    /// <exception cref="ArgumentException">The rates do not fit the parameter groups, or the splitter's groups are not valid (nothing changes).</exception>
+    public void Fit(int nEpoch, PerGroup? lr = null, double? wd = null, IEnumerable<Callback>? cbs = null,
         bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(nEpoch);
-        ArgumentOutOfRangeException.ThrowIfNegative(startEpoch);
-        if (nEpoch > startEpoch && Dls.Train.Count == 0) throw EmptyTrainingSet();
-        if (Interlocked.Exchange(ref _fitting, 1) == 1)
-            throw new InvalidOperationException("This learner is already fitting; a learner runs one Fit, GetPreds or Validate at a time.");
+        CheckFit(nEpoch, startEpoch);
+        if (Interlocked.Exchange(ref _fitting, 1) == 1) throw AlreadyFitting();
         try
         {
             using var temporary = AddedCbs(cbs);
-            if (resetOpt || Opt is null) CreateOpt();
-            if (wd is { } w) Hyperparameters.SetWeightDecay(Opt!, w);
-            if (lr is { } rate) Hyperparameters.SetLr(Opt!, rate);
+            PrepareOpt(resetOpt, lr, wd);
             NEpoch = nEpoch;
             _startEpoch = startEpoch;
             _cancellation = cancellationToken;
             WithEvents<CancelFitException>(_stages.DoFit, Event.BeforeFit, Event.AfterCancelFit, Event.AfterFit);
             EndCleanup();
+        }
+        catch (CancelException escaped) when (escaped.NoteEscape("Fit"))
+        {
+            // Never reached (the filter is false): the exception goes on as itself, its message now naming where it was thrown.
+            throw;
         }
         finally
         {
@@ -59,6 +61,18 @@ public partial class Learner
             RaiseFitEnded();
         }
     }
+
+    /// <summary>The checks every fit makes before anything runs.</summary>
+    private void CheckFit(int nEpoch, int startEpoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nEpoch);
+        ArgumentOutOfRangeException.ThrowIfNegative(startEpoch);
+        if (nEpoch > startEpoch && Dls.Train.Count == 0) throw EmptyTrainingSet();
+        if (Volatile.Read(ref _fitting) == 1) throw AlreadyFitting();
+    }
+
+    private static InvalidOperationException AlreadyFitting() =>
+        new("This learner is already fitting; a learner runs one Fit, GetPreds or Validate at a time.");
 
     private InvalidOperationException EmptyTrainingSet() => new(
         $"The training set has no batches ({Dls.Train.ItemCount} samples), so there is nothing to fit. " +

@@ -19,8 +19,9 @@ public partial class Learner
     /// The loss of each item, for <see cref="GetPreds"/> with <c>withLoss</c> (fastai's <c>loss_not_reduced</c>):
     /// (prediction, target) → a tensor with one value per item, or several per item (then averaged per item).
     /// For example <c>(p, t) =&gt; nn.functional.cross_entropy(p, t, reduction: nn.Reduction.None)</c>.
-    /// When null, the learner calls <see cref="LossFunc"/> once per item (a batch of one), which gives each
-    /// item's loss for any loss that averages or sums over the batch; set this for speed.
+    /// When null, a fastai flattened loss (<see cref="BaseLoss"/>) is computed without reduction (fastai's
+    /// <c>loss_not_reduced</c>); any other loss is called once per item (a batch of one), which gives each item's loss
+    /// for any loss that averages or sums over the batch; set this for speed.
     /// </summary>
     public Func<Tensor, Tensor, Tensor>? LossFuncNoReduce { get; set; }
 
@@ -35,7 +36,10 @@ public partial class Learner
     /// <param name="withDecoded">Also return the decoded predictions (see <paramref name="decodes"/>).</param>
     /// <param name="withLoss">Also return each item's loss (see <see cref="LossFuncNoReduce"/>).</param>
     /// <param name="act">Applied to the predictions before they are returned and decoded (for example
-    /// <c>t =&gt; t.softmax(-1)</c> for probabilities); null returns the model's raw outputs.</param>
+    /// <c>t =&gt; t.softmax(-1)</c>). Null takes the loss's activation, as fastai does: the softmax for
+    /// <see cref="CrossEntropyLossFlat"/>, the sigmoid for <see cref="BCEWithLogitsLossFlat"/> (any
+    /// <see cref="ILossActivation"/>); a loss without one, such as a plain TorchSharp loss, returns the raw outputs.
+    /// Pass <c>t =&gt; t</c> for the raw outputs of a loss that has an activation.</param>
     /// <param name="reorder">Predict in dataset order: the loader is replaced by its <see cref="DataLoader.Ordered"/>
     /// form (no shuffling, no dropped batch). When false, a given <paramref name="dl"/> is used as it is.</param>
     /// <param name="cbs">Callbacks added for this run only.</param>
@@ -44,8 +48,9 @@ public partial class Learner
     /// <param name="savePreds">A folder to save each batch's predictions in (one tensor file per batch).</param>
     /// <param name="saveTargs">A folder to save each batch's targets in.</param>
     /// <param name="concatDim">The dimension along which batches are concatenated.</param>
-    /// <param name="decodes">Turns predictions into decoded values for <paramref name="withDecoded"/>; by default
-    /// the argmax of the last dimension when it has more than one entry (class scores), otherwise a copy.</param>
+    /// <param name="decodes">Turns predictions into decoded values for <paramref name="withDecoded"/>; by default the
+    /// loss's decodes (<see cref="ILossActivation.Decodes"/>), or, for a loss without one, the argmax of the last
+    /// dimension when it has more than one entry (class scores), otherwise a copy.</param>
     /// <returns>The gathered tensors; dispose the result when done.</returns>
     /// <exception cref="InvalidOperationException">The learner is already fitting or predicting, or the set
     /// <paramref name="dsIdx"/> does not exist.</exception>
@@ -113,8 +118,9 @@ public partial class Learner
     /// on a batch holding only <paramref name="item"/> and returns the model's output for it and its decoded form.
     /// </summary>
     /// <param name="item">One input, without the batch dimension (what one row of <c>Xb[0]</c> holds).</param>
-    /// <param name="act">Applied to the output first (for example <c>t =&gt; t.softmax(-1)</c>); null keeps it raw.</param>
-    /// <param name="decodes">Decodes the output; by default the argmax of the last dimension for class scores.</param>
+    /// <param name="act">Applied to the output first (for example <c>t =&gt; t.softmax(-1)</c>); null takes the loss's
+    /// activation (see <see cref="GetPreds"/>), none for a loss without one.</param>
+    /// <param name="decodes">Decodes the output; by default the loss's decodes, or the argmax of the last dimension for class scores.</param>
     /// <returns>The output and decoded output for the item; dispose it when done.</returns>
     public ItemPrediction Predict(Tensor item, Func<Tensor, Tensor>? act = null, Func<Tensor, Tensor>? decodes = null)
     {
@@ -165,8 +171,11 @@ public partial class Learner
                 (inputs, preds, targets, losses) = gather.TakeResults();
                 if (preds is not null)
                 {
+                    // fastai: act=None takes the loss's activation, and decoding the loss's decodes.
+                    var loss = LossFunc.Target as ILossActivation;
+                    act ??= loss is null ? null : loss.Activation;
                     if (act is not null) preds = Replace(preds, act);
-                    if (withDecoded) decoded = Derive(preds, decodes ?? DefaultDecodes);
+                    if (withDecoded) decoded = Derive(preds, decodes ?? (loss is null ? DefaultDecodes : loss.Decodes));
                 }
                 return new Predictions(inputs, preds, targets, decoded, losses);
             }
@@ -229,7 +238,7 @@ public partial class Learner
             {
                 Invoke(Event.BeforeFit);
                 Invoke(Event.BeforeEpoch);
-                if (withLoss) LossFunc = LossFuncNoReduce ?? PerItem(lossFunc);
+                if (withLoss) LossFunc = LossFuncNoReduce ?? (lossFunc.Target is BaseLoss flat ? flat.Unreduced : PerItem(lossFunc));
                 Training = false;
                 DoEpochValidate(dl);
             }
@@ -252,6 +261,10 @@ public partial class Learner
             Invoke(Event.AfterEpoch);
             Invoke(Event.AfterFit);
             EndCleanup();
+        }
+        catch (CancelException escaped) when (!inner && escaped.NoteEscape("the prediction run (GetPreds, Validate or Predict)"))
+        {
+            throw; // never reached: the filter only names the thrower in the message (an inner run's fit does that)
         }
         finally
         {

@@ -10,46 +10,47 @@ public partial class Learner
     /// <summary>
     /// fastai's <c>fit_one_cycle</c>: the learning rate rises from <c>lrMax/div</c> to <paramref name="lrMax"/> over
     /// the first <paramref name="pctStart"/> of training and falls to <c>lrMax/divFinal</c>, both by cosine, while
-    /// the momentum goes the opposite way through <paramref name="moms"/>.
+    /// the momentum goes the opposite way through <paramref name="moms"/>. With several parameter groups each group
+    /// follows the curve from its own rate (discriminative learning rates).
     /// </summary>
     /// <param name="nEpoch">Epochs to train.</param>
-    /// <param name="lrMax">The peak learning rate (default: <see cref="Lr"/>).</param>
+    /// <param name="lrMax">The peak learning rate: one for all groups, one per group, or a
+    /// <see cref="PerGroup.Slice(double, double)"/> (default: <see cref="Lr"/>).</param>
     /// <param name="div">The start rate is <c>lrMax / div</c>.</param>
     /// <param name="divFinal">The final rate is <c>lrMax / divFinal</c>.</param>
     /// <param name="pctStart">Fraction of training spent warming up.</param>
     /// <param name="wd">Weight decay for this fit.</param>
-    /// <param name="moms">Momentum at start, middle and end (default: <see cref="Moms"/>). Not scheduled when the
-    /// optimizer has neither momentum nor betas.</param>
+    /// <param name="moms">Momentum at start, middle and end (default: <see cref="Moms"/>), for every group. Not
+    /// scheduled when the optimizer has no momentum setting.</param>
     /// <param name="cbs">Callbacks for this fit only.</param>
     /// <param name="resetOpt">Create a fresh optimizer first.</param>
     /// <param name="startEpoch">Resume at this epoch; the schedule continues where it would be.</param>
     /// <param name="cancellationToken">Stops the fit at the next batch boundary.</param>
-    public void FitOneCycle(int nEpoch, double? lrMax = null, double div = 25.0, double divFinal = 1e5, double pctStart = 0.25,
+    /// <exception cref="ArgumentException">The rates do not fit the parameter groups (nothing changes).</exception>
+    public void FitOneCycle(int nEpoch, PerGroup? lrMax = null, double div = 25.0, double divFinal = 1e5, double pctStart = 0.25,
         double? wd = null, (double Start, double Middle, double End)? moms = null, IEnumerable<Callback>? cbs = null,
         bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
     {
         CheckPositive(div, nameof(div));
         CheckPositive(divFinal, nameof(divFinal));
-        if (Opt is null) CreateOpt();
-        var max = lrMax ?? Lr;
-        Hyperparameters.SetLr(Opt!, max);
-        max = Hyperparameters.GetLr(Opt!);
-        var scheds = new Dictionary<string, Func<double, double>>
-        {
-            ["lr"] = Schedules.CombinedCos(pctStart, max / div, max, max / divFinal),
-        };
+        CheckPct(pctStart);
+        var max = RatesForRecipe(nEpoch, startEpoch, lrMax, resetOpt);
         var (m0, m1, m2) = moms ?? Moms;
-        if (Hyperparameters.GetMom(Opt!) is not null) scheds["mom"] = Schedules.CombinedCos(pctStart, m0, m1, m2);
-        Fit(nEpoch, wd: wd, cbs: [new ParamScheduler(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
+        var scheds = new Dictionary<string, IReadOnlyList<Func<double, double>>>
+        {
+            ["lr"] = PerGroupSchedule(max, m => Schedules.CombinedCos(pctStart, m / div, m, m / divFinal)),
+        };
+        if (Opt!.HasHyper("mom")) scheds["mom"] = [Schedules.CombinedCos(pctStart, m0, m1, m2)];
+        Fit(nEpoch, wd: wd, cbs: [ParamScheduler.ForGroups(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
             cancellationToken: cancellationToken);
     }
 
     /// <summary>
     /// fastai's <c>fit_flat_cos</c>: a flat learning rate for the first <paramref name="pctStart"/> of training, then
-    /// cosine annealing to <c>lr/divFinal</c>.
+    /// cosine annealing to <c>lr/divFinal</c>; each parameter group from its own rate.
     /// </summary>
     /// <param name="nEpoch">Epochs to train.</param>
-    /// <param name="lr">The flat learning rate (default: <see cref="Lr"/>).</param>
+    /// <param name="lr">The flat learning rate: one for all groups, one per group, or a slice (default: <see cref="Lr"/>).</param>
     /// <param name="divFinal">The final rate is <c>lr / divFinal</c>.</param>
     /// <param name="pctStart">Fraction of training at the flat rate.</param>
     /// <param name="wd">Weight decay for this fit.</param>
@@ -57,19 +58,126 @@ public partial class Learner
     /// <param name="resetOpt">Create a fresh optimizer first.</param>
     /// <param name="startEpoch">Resume at this epoch.</param>
     /// <param name="cancellationToken">Stops the fit at the next batch boundary.</param>
-    public void FitFlatCos(int nEpoch, double? lr = null, double divFinal = 1e5, double pctStart = 0.75, double? wd = null,
+    /// <exception cref="ArgumentException">The rates do not fit the parameter groups (nothing changes).</exception>
+    public void FitFlatCos(int nEpoch, PerGroup? lr = null, double divFinal = 1e5, double pctStart = 0.75, double? wd = null,
         IEnumerable<Callback>? cbs = null, bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
     {
         CheckPositive(divFinal, nameof(divFinal));
-        if (Opt is null) CreateOpt();
-        Hyperparameters.SetLr(Opt!, lr ?? Lr);
-        var rate = Hyperparameters.GetLr(Opt!);
-        var scheds = new Dictionary<string, Func<double, double>>
+        CheckPct(pctStart);
+        var rates = RatesForRecipe(nEpoch, startEpoch, lr, resetOpt);
+        var scheds = new Dictionary<string, IReadOnlyList<Func<double, double>>>
         {
-            ["lr"] = Schedules.CombinedCos(pctStart, rate, rate, rate / divFinal),
+            ["lr"] = PerGroupSchedule(rates, r => Schedules.CombinedCos(pctStart, r, r, r / divFinal)),
         };
-        Fit(nEpoch, wd: wd, cbs: [new ParamScheduler(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
+        Fit(nEpoch, wd: wd, cbs: [ParamScheduler.ForGroups(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
             cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// fastai's <c>fit_sgdr</c> (SGD with warm restarts): <paramref name="nCycles"/> cosine annealings of the learning
+    /// rate from <paramref name="lrMax"/> to 0, the first <paramref name="cycleLen"/> epochs long and each next one
+    /// <paramref name="cycleMult"/> times longer, for <c>cycleLen·(cycleMult^nCycles − 1)/(cycleMult − 1)</c> epochs
+    /// in all (<c>nCycles·cycleLen</c> when <paramref name="cycleMult"/> is 1).
+    /// </summary>
+    /// <param name="nCycles">Number of cycles.</param>
+    /// <param name="cycleLen">Epochs of the first cycle.</param>
+    /// <param name="lrMax">The rate each cycle starts at: one for all groups, one per group, or a slice (default: <see cref="Lr"/>).</param>
+    /// <param name="cycleMult">How much longer each cycle is than the one before.</param>
+    /// <param name="cbs">Callbacks for this fit only.</param>
+    /// <param name="resetOpt">Create a fresh optimizer first.</param>
+    /// <param name="wd">Weight decay for this fit.</param>
+    /// <param name="startEpoch">Resume at this epoch.</param>
+    /// <param name="cancellationToken">Stops the fit at the next batch boundary.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="nCycles"/>, <paramref name="cycleLen"/> or <paramref name="cycleMult"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The rates do not fit the parameter groups (nothing changes).</exception>
+    public void FitSgdr(int nCycles, int cycleLen, PerGroup? lrMax = null, int cycleMult = 2, IEnumerable<Callback>? cbs = null,
+        bool resetOpt = false, double? wd = null, int startEpoch = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nCycles, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cycleLen, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cycleMult, 1);
+        // fastai: n_epoch = cycle_len * (cycle_mult**n_cycles - 1) // (cycle_mult - 1), each cycle's share of it.
+        long epochs = 0, len = cycleLen;
+        var lengths = new long[nCycles];
+        for (var i = 0; i < nCycles; i++, len *= cycleMult) epochs = checked(epochs + (lengths[i] = len));
+        var nEpoch = checked((int)epochs);
+        var max = RatesForRecipe(nEpoch, startEpoch, lrMax, resetOpt);
+        var pcts = lengths.Select(l => (double)l / nEpoch).ToArray();
+        var scheds = new Dictionary<string, IReadOnlyList<Func<double, double>>>
+        {
+            ["lr"] = PerGroupSchedule(max, m => Schedules.CombineScheds(pcts, lengths.Select(_ => Schedules.SchedCos(m, 0)).ToArray())),
+        };
+        Fit(nEpoch, wd: wd, cbs: [ParamScheduler.ForGroups(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
+            cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// fastai's <c>fine_tune</c>: <see cref="Freeze"/> and <see cref="FitOneCycle"/> for <paramref name="freezeEpochs"/>
+    /// at <c>Slice(baseLr)</c> with <c>pctStart</c> 0.99; then <see cref="Unfreeze"/> and <see cref="FitOneCycle"/> for
+    /// <paramref name="epochs"/> at <c>Slice(baseLr/2/lrMult, baseLr/2)</c> with <paramref name="pctStart"/> and
+    /// <paramref name="div"/>. Needs a splitter that makes at least two parameter groups (body and head).
+    /// </summary>
+    /// <param name="epochs">Epochs of the unfrozen stage.</param>
+    /// <param name="baseLr">The head's rate in the frozen stage (half of it in the unfrozen one).</param>
+    /// <param name="freezeEpochs">Epochs of the frozen stage.</param>
+    /// <param name="lrMult">How much lower the first group's rate is than the head's in the unfrozen stage.</param>
+    /// <param name="pctStart">Warm-up fraction of the unfrozen stage.</param>
+    /// <param name="div">The unfrozen stage starts at its rates divided by this.</param>
+    /// <param name="divFinal">Both stages end at their rates divided by this.</param>
+    /// <param name="wd">Weight decay for both stages.</param>
+    /// <param name="moms">Momentum at start, middle and end of both stages (default: <see cref="Moms"/>).</param>
+    /// <param name="cbs">Callbacks for both stages.</param>
+    /// <param name="cancellationToken">Stops the current stage at the next batch boundary; the next one does not start.</param>
+    /// <exception cref="InvalidOperationException">The model has one parameter group (nothing changes).</exception>
+    public void FineTune(int epochs, double baseLr = 2e-3, int freezeEpochs = 1, double lrMult = 100, double pctStart = 0.3,
+        double div = 5.0, double divFinal = 1e5, double? wd = null, (double Start, double Middle, double End)? moms = null,
+        IEnumerable<Callback>? cbs = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(freezeEpochs);
+        CheckPositive(div, nameof(div));
+        CheckPositive(divFinal, nameof(divFinal));
+        CheckPct(pctStart);
+        if (!(baseLr > 0) || !double.IsFinite(baseLr)) throw new ArgumentOutOfRangeException(nameof(baseLr), baseLr, "FineTune: baseLr must be a positive rate.");
+        if (!(lrMult > 0) || !double.IsFinite(lrMult)) throw new ArgumentOutOfRangeException(nameof(lrMult), lrMult, "FineTune: lrMult must be positive.");
+        CheckFit(Math.Max(epochs, freezeEpochs), 0);
+        var list = cbs?.ToList();
+        Freeze();
+        FitOneCycle(freezeEpochs, PerGroup.Slice(baseLr), pctStart: 0.99, divFinal: divFinal, wd: wd, moms: moms, cbs: list,
+            cancellationToken: cancellationToken);
+        if (cancellationToken.IsCancellationRequested) return;
+        baseLr /= 2;
+        Unfreeze();
+        FitOneCycle(epochs, PerGroup.Slice(baseLr / lrMult, baseLr), div: div, divFinal: divFinal, pctStart: pctStart, wd: wd, moms: moms,
+            cbs: list, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The checks of a schedule recipe, then fastai's start: the optimizer (made when there is none) gets the rates,
+    /// which are returned per group. Nothing changes when a check fails.
+    /// </summary>
+    private double[] RatesForRecipe(int nEpoch, int startEpoch, PerGroup? lr, bool resetOpt)
+    {
+        CheckFit(nEpoch, startEpoch);
+        double[] rates = [];
+        // fastai: create_opt() if there is none, set_hyper('lr', ...) and read the rates back (with reset_opt, the fit
+        // then makes a new optimizer of the same groups).
+        WithOpt(resetOpt: false, opt =>
+        {
+            rates = (lr ?? Lr).Resolve(opt.GroupCount, "lr");
+            return () => opt.SetHyper("lr", rates);
+        });
+        return rates;
+    }
+
+    /// <summary>One schedule per group built from each group's rate, or one for all when the rates are equal.</summary>
+    private static IReadOnlyList<Func<double, double>> PerGroupSchedule(double[] rates, Func<double, Func<double, double>> make) =>
+        rates.All(r => r.Equals(rates[0])) ? [make(rates[0])] : rates.Select(make).ToArray();
+
+    private static void CheckPct(double pctStart)
+    {
+        if (!(pctStart >= 0 && pctStart <= 1))
+            throw new ArgumentOutOfRangeException(nameof(pctStart), pctStart, "pctStart is a fraction of training, between 0 and 1.");
     }
 
     /// <summary>

@@ -22,26 +22,33 @@ public partial class Learner : IDisposable
     /// <param name="dls">The training and validation data.</param>
     /// <param name="model">The model; it receives <c>Xb[0]</c>.</param>
     /// <param name="lossFunc">The loss of (prediction, target).</param>
-    /// <param name="optFunc">Makes the optimizer from the parameters and a learning rate (default: Adam).</param>
+    /// <param name="optFunc">Makes the optimizer from the parameter groups and a learning rate (default: fastai's Adam,
+    /// <see cref="Defaults.Adam"/>); a TorchSharp optimizer it returns is wrapped in an <see cref="OptimWrapper"/>.</param>
     /// <param name="lr">The default learning rate (fastai's 1e-3).</param>
     /// <param name="metrics">Metrics that <see cref="FastCallbacks.Recorder"/> computes on the validation set.</param>
     /// <param name="cbs">Callbacks to add after the default ones.</param>
-    /// <param name="wd">Weight decay applied to the optimizer, when set.</param>
+    /// <param name="wd">Weight decay applied to the optimizer at every fit, when set (fastai's <c>wd</c>; otherwise the optimizer's default).</param>
     /// <param name="defaultCbs">Add the default callbacks (<see cref="TrainEvalCallback"/>, <see cref="FastCallbacks.Recorder"/>, and those registered in <see cref="Defaults.Callbacks"/>).</param>
     /// <param name="path">Folder for files the learner writes (checkpoints go to <c>path/modelDir</c>).</param>
     /// <param name="modelDir">Subfolder of <paramref name="path"/> for checkpoints.</param>
+    /// <param name="splitter">Splits the model into parameter groups, the last being the head (default: one group, <see cref="Splitters.TrainableParams"/>).</param>
+    /// <param name="wdBnBias">Apply weight decay to biases and normalization layers too (fastai's default: no).</param>
+    /// <param name="trainBn">Keep training normalization layers in frozen groups (fastai's default: yes).</param>
     public Learner(
         DataLoaders dls,
         nn.Module<Tensor, Tensor> model,
         Func<Tensor, Tensor, Tensor> lossFunc,
-        Func<IEnumerable<Parameter>, double, optim.Optimizer>? optFunc = null,
+        Func<ParameterGroups, double, optim.Optimizer>? optFunc = null,
         double lr = Defaults.Lr,
         IEnumerable<Metric>? metrics = null,
         IEnumerable<Callback>? cbs = null,
         double? wd = null,
         bool defaultCbs = true,
         string? path = null,
-        string modelDir = "models")
+        string modelDir = "models",
+        Func<nn.Module, IEnumerable<IEnumerable<Parameter>>>? splitter = null,
+        bool wdBnBias = false,
+        bool trainBn = true)
     {
         // Where no build ran the native fix (a notebook, a script), TorchSharp's native library is made loadable here.
         TorchNative.EnsureLoaded();
@@ -51,6 +58,9 @@ public partial class Learner : IDisposable
         OptFunc = optFunc ?? Defaults.Adam;
         Lr = lr;
         Wd = wd;
+        Splitter = splitter ?? Splitters.TrainableParams;
+        WdBnBias = wdBnBias;
+        TrainBn = trainBn;
         Metrics = metrics?.ToArray() ?? [];
         Path = path ?? ".";
         ModelDir = modelDir;
@@ -72,20 +82,40 @@ public partial class Learner : IDisposable
         }
     }
 
-    /// <summary>Creates a learner whose loss is a TorchSharp loss module, such as <c>nn.CrossEntropyLoss()</c>.</summary>
+    /// <summary>
+    /// Creates a learner whose loss is a loss module: one of fastai's flattened losses (<see cref="CrossEntropyLossFlat"/>,
+    /// ...), whose activation <see cref="GetPreds"/> applies, or a TorchSharp loss such as <c>nn.CrossEntropyLoss()</c>.
+    /// </summary>
+    /// <param name="dls">The training and validation data.</param>
+    /// <param name="model">The model; it receives <c>Xb[0]</c>.</param>
+    /// <param name="lossModule">The loss of (prediction, target).</param>
+    /// <param name="optFunc">Makes the optimizer from the parameter groups and a learning rate (default: fastai's Adam).</param>
+    /// <param name="lr">The default learning rate (fastai's 1e-3).</param>
+    /// <param name="metrics">Metrics that <see cref="FastCallbacks.Recorder"/> computes on the validation set.</param>
+    /// <param name="cbs">Callbacks to add after the default ones.</param>
+    /// <param name="wd">Weight decay applied to the optimizer at every fit, when set.</param>
+    /// <param name="defaultCbs">Add the default callbacks.</param>
+    /// <param name="path">Folder for files the learner writes.</param>
+    /// <param name="modelDir">Subfolder of <paramref name="path"/> for checkpoints.</param>
+    /// <param name="splitter">Splits the model into parameter groups, the last being the head (default: one group).</param>
+    /// <param name="wdBnBias">Apply weight decay to biases and normalization layers too.</param>
+    /// <param name="trainBn">Keep training normalization layers in frozen groups.</param>
     public Learner(
         DataLoaders dls,
         nn.Module<Tensor, Tensor> model,
         nn.Module<Tensor, Tensor, Tensor> lossModule,
-        Func<IEnumerable<Parameter>, double, optim.Optimizer>? optFunc = null,
+        Func<ParameterGroups, double, optim.Optimizer>? optFunc = null,
         double lr = Defaults.Lr,
         IEnumerable<Metric>? metrics = null,
         IEnumerable<Callback>? cbs = null,
         double? wd = null,
         bool defaultCbs = true,
         string? path = null,
-        string modelDir = "models")
-        : this(dls, model, LossOf(lossModule), optFunc, lr, metrics, cbs, wd, defaultCbs, path, modelDir) { }
+        string modelDir = "models",
+        Func<nn.Module, IEnumerable<IEnumerable<Parameter>>>? splitter = null,
+        bool wdBnBias = false,
+        bool trainBn = true)
+        : this(dls, model, LossOf(lossModule), optFunc, lr, metrics, cbs, wd, defaultCbs, path, modelDir, splitter, wdBnBias, trainBn) { }
 
     private static Func<Tensor, Tensor, Tensor> LossOf(nn.Module<Tensor, Tensor, Tensor> lossModule)
     {
@@ -101,13 +131,17 @@ public partial class Learner : IDisposable
     public DataLoaders Dls { get; set; }
     /// <summary>The loss of (prediction, target).</summary>
     public Func<Tensor, Tensor, Tensor> LossFunc { get; set; }
-    /// <summary>Makes the optimizer from the model's parameters and a learning rate.</summary>
-    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptFunc { get; set; }
-    /// <summary>The optimizer; created by the first <see cref="Fit"/> (or <see cref="CreateOpt"/>).</summary>
-    public optim.Optimizer? Opt { get; set; }
-    /// <summary>The learning rate new optimizers start with.</summary>
+    /// <summary>
+    /// Makes the optimizer from the parameter groups and a learning rate (fastai's <c>opt_func</c>), such as
+    /// <c>Optimizers.SGD(mom: 0.9)</c> or <c>(ps, lr) =&gt; optim.AdamW(ps, lr)</c> (a TorchSharp optimizer is
+    /// wrapped in an <see cref="OptimWrapper"/>).
+    /// </summary>
+    public Func<ParameterGroups, double, optim.Optimizer> OptFunc { get; set; }
+    /// <summary>The optimizer; created by the first <see cref="Fit"/> (or <see cref="CreateOpt"/>, <see cref="Freeze"/>).</summary>
+    public Optimizer? Opt { get; set; }
+    /// <summary>The learning rate every fit uses when none is passed (fastai's <c>lr</c>): <see cref="Fit"/> sets it on every group.</summary>
     public double Lr { get; set; }
-    /// <summary>Weight decay set on the optimizer, if any.</summary>
+    /// <summary>Weight decay set on the optimizer at every fit when none is passed; null keeps the optimizer's own (fastai's <c>wd</c>).</summary>
     public double? Wd { get; set; }
     /// <summary>The metrics <see cref="FastCallbacks.Recorder"/> computes.</summary>
     public IReadOnlyList<Metric> Metrics { get; set; }
@@ -294,16 +328,6 @@ public partial class Learner : IDisposable
         var old = CreateMbar;
         CreateMbar = false;
         return new Scope(() => CreateMbar = old);
-    }
-
-    // ---- Optimizer ----
-
-    /// <summary>Creates the optimizer from <see cref="OptFunc"/>, <see cref="Lr"/> and <see cref="Wd"/> (fastai's <c>create_opt</c>).</summary>
-    public void CreateOpt()
-    {
-        Opt?.Dispose();
-        Opt = OptFunc(Model.parameters(), Lr);
-        if (Wd is { } wd) Hyperparameters.SetWeightDecay(Opt, wd);
     }
 
     /// <summary>Frees the optimizer and the learner's own tensors.</summary>

@@ -67,7 +67,7 @@ public sealed class ItemPrediction : IDisposable
     /// <summary>The model's output for the item, without the batch dimension, after the activation.</summary>
     public Tensor Output { get; }
 
-    /// <summary>The decoded output: the argmax of the last dimension for a classifier's scores, otherwise a copy of <see cref="Output"/>.</summary>
+    /// <summary>The decoded output: the loss's decodes (see <see cref="ILossActivation"/>), or the argmax of the last dimension for a classifier's scores, otherwise a copy of <see cref="Output"/>.</summary>
     public Tensor Decoded { get; }
 
     /// <summary>Frees the tensors.</summary>

@@ -44,7 +44,8 @@ public sealed class DataLoaders : IDisposable
 
     /// <summary>
     /// Splits tensors into training and validation loaders: <c>round(n * validPct)</c> rows, chosen at random with
-    /// <paramref name="seed"/>, go to validation.
+    /// <paramref name="seed"/>, go to validation. As fastai's <c>dataloaders</c>: the validation batch size is the
+    /// training one, and the last incomplete training batch is dropped when the training set is shuffled.
     /// </summary>
     /// <param name="x">Inputs; row i is sample i.</param>
     /// <param name="y">Targets, same number of rows.</param>
@@ -52,10 +53,11 @@ public sealed class DataLoaders : IDisposable
     /// <param name="validPct">Fraction of samples held out for validation, in [0, 1).</param>
     /// <param name="shuffle">Reshuffle the training set every epoch.</param>
     /// <param name="seed">Seed of the split and of the shuffles.</param>
-    /// <param name="dropLast">Drop the last incomplete training batch.</param>
-    /// <param name="validBatchSize">Validation batch size (default: twice <paramref name="batchSize"/>, as fastai).</param>
+    /// <param name="dropLast">Drop the last incomplete training batch (default: when <paramref name="shuffle"/>, as
+    /// fastai's <c>drop_last</c>). The validation set keeps every sample.</param>
+    /// <param name="validBatchSize">Validation batch size (default: <paramref name="batchSize"/>, as fastai).</param>
     public static DataLoaders FromTensors(Tensor x, Tensor y, int batchSize = 64, double validPct = 0.2, bool shuffle = true,
-        int seed = 42, bool dropLast = false, int? validBatchSize = null)
+        int seed = 42, bool? dropLast = null, int? validBatchSize = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -76,10 +78,10 @@ public sealed class DataLoaders : IDisposable
         var trainIdx = order[nValid..];
         Array.Sort(trainIdx);
 
-        var train = new TensorDataLoader([Take(x, trainIdx)], [Take(y, trainIdx)], batchSize, shuffle, dropLast, seed, ownsTensors: true);
+        var train = new TensorDataLoader([Take(x, trainIdx)], [Take(y, trainIdx)], batchSize, shuffle, dropLast ?? shuffle, seed, ownsTensors: true);
         var valid = nValid == 0
             ? null
-            : new TensorDataLoader([Take(x, validIdx)], [Take(y, validIdx)], validBatchSize ?? batchSize * 2, false, false, seed, ownsTensors: true);
+            : new TensorDataLoader([Take(x, validIdx)], [Take(y, validIdx)], validBatchSize ?? batchSize, false, false, seed, ownsTensors: true);
         return new DataLoaders(train, valid);
     }
 

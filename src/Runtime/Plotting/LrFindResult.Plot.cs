@@ -6,7 +6,8 @@ public sealed partial class LrFindResult
 {
     /// <summary>
     /// fastai's <c>plot_lr_find</c> as a PNG file: the smoothed loss against the learning rate on a log axis,
-    /// leaving out the last <paramref name="skipEnd"/> points, with a marker and a legend entry per suggestion.
+    /// leaving out the last <paramref name="skipEnd"/> points, with a marker and a legend entry per suggestion; title
+    /// <c>learning rate finder</c>.
     /// </summary>
     /// <param name="path">The PNG file to write (its folder is created).</param>
     /// <param name="skipEnd">Points to leave out at the end (where the loss usually explodes).</param>
@@ -48,6 +49,7 @@ public sealed partial class LrFindResult
             marker.LegendText = s.Name;
         }
         if (Suggestions.Count > 0) plot.ShowLegend(Alignment.UpperLeft);
+        plot.Title("learning rate finder");
         plot.XLabel("Learning Rate");
         plot.YLabel("Loss");
         PlotStyle.LogTicks(plot.Axes.Bottom);

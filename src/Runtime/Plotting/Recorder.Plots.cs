@@ -93,7 +93,8 @@ public sealed partial class Recorder
 
     /// <summary>
     /// fastai's <c>plot_sched</c> as a PNG file: each scheduled hyper-parameter of the last fit (<see cref="Hps"/>:
-    /// <c>lr</c>, <c>mom</c>, …) against the training step, one panel per hyper-parameter, two per row.
+    /// <c>lr</c>, <c>mom</c>, …) against the training step, one panel per hyper-parameter (titled <c>lr schedule</c>, …),
+    /// two per row.
     /// </summary>
     /// <param name="path">The PNG file to write (its folder is created).</param>
     /// <param name="keys">The hyper-parameters to draw (default: all in <see cref="Hps"/>).</param>
@@ -148,6 +149,8 @@ public sealed partial class Recorder
             var xs = Enumerable.Range(0, ys.Length).Select(x => (double)x).ToArray();
             var line = plot.Add.ScatterLine(xs, ys, PlotStyle.Cycle[0]);
             line.LineWidth = 1.5f;
+            plot.Title($"{names[i]} schedule");
+            plot.XLabel("steps");
             plot.YLabel(names[i]);
             PlotStyle.PlainTicks(plot.Axes.Bottom);
             PlotStyle.PlainTicks(plot.Axes.Left);

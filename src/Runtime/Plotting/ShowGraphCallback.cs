@@ -5,7 +5,8 @@ namespace FastCallbacks;
 /// <summary>
 /// fastai's <c>ShowGraphCallback</c> (order 65, training batches only): after every epoch, redraws the training
 /// curve (smoothed training loss per step, validation loss per epoch) into a PNG file, with the x axis sized for
-/// the whole fit, so the file can be watched while training runs.
+/// the whole fit, so the file can be watched while training runs. Its title says how far the fit is
+/// (<c>training: epoch 2 of 5</c>).
 /// </summary>
 /// <remarks>Stands down during <see cref="Learner.LrFind"/> and prediction runs, as fastai's does.</remarks>
 public sealed partial class ShowGraphCallback : Callback
@@ -80,6 +81,7 @@ public sealed partial class ShowGraphCallback : Callback
         var xMax = (learn.NEpoch - _nbBatches.Count) * _nbBatches[0] + losses.Length;
         plot.Axes.SetLimits(0, Math.Max(xMax, 1), 0, yMax > 0 ? yMax * 1.05 : 1);
         plot.ShowLegend(Alignment.UpperRight);
+        plot.Title($"training: epoch {_nbBatches.Count} of {learn.NEpoch}");
         plot.XLabel("steps");
         plot.YLabel("loss");
         PlotStyle.PlainTicks(plot.Axes.Bottom);

@@ -37,5 +37,5 @@ public sealed partial class LrFindResult
 
     /// <inheritdoc/>
     public override string ToString() =>
-        "SuggestedLRs(" + string.Join(", ", Suggestions.Select(s => $"{s.Name}={s.Lr.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}")) + ")";
+        "SuggestedLRs(" + string.Join(", ", Suggestions) + ")";
 }

@@ -19,8 +19,8 @@ internal sealed class ModelSnapshot : IDisposable
         _opt = opt;
     }
 
-    /// <summary>Copies the model's state dict and, when TorchSharp can serialize it, the optimizer's state.</summary>
-    public static ModelSnapshot Capture(nn.Module model, optim.Optimizer? opt)
+    /// <summary>Copies the model's state dict and the optimizer's state (hyper-parameters, step counts, buffers).</summary>
+    public static ModelSnapshot Capture(nn.Module model, Optimizer? opt)
     {
         var weights = new Dictionary<string, Tensor>();
         using (no_grad())
@@ -29,20 +29,20 @@ internal sealed class ModelSnapshot : IDisposable
                 weights[name] = t.detach().clone().DetachFromDisposeScope();
         }
         byte[]? bytes = null;
-        if (opt is OptimizerHelper helper)
+        if (opt is not null)
         {
             using var ms = new MemoryStream();
-            using (var writer = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) helper.save_state_dict(writer);
+            using (var writer = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) opt.SaveState(writer);
             bytes = ms.ToArray();
         }
         return new ModelSnapshot(weights, bytes);
     }
 
-    /// <summary>Whether the optimizer state was captured (TorchSharp's managed optimizers).</summary>
+    /// <summary>Whether the optimizer state was captured.</summary>
     public bool HasOptimizerState => _opt is not null;
 
     /// <summary>Copies the saved values back into the model's own tensors, and the optimizer state back into <paramref name="opt"/>.</summary>
-    public void Restore(nn.Module model, optim.Optimizer? opt)
+    public void Restore(nn.Module model, Optimizer? opt)
     {
         using (no_grad())
         {
@@ -51,11 +51,11 @@ internal sealed class ModelSnapshot : IDisposable
                 if (_weights.TryGetValue(name, out var saved)) t.copy_(saved);
             }
         }
-        if (_opt is not null && opt is OptimizerHelper helper)
+        if (_opt is not null && opt is not null)
         {
             using var ms = new MemoryStream(_opt, writable: false);
             using var reader = new BinaryReader(ms);
-            helper.load_state_dict(reader);
+            opt.LoadState(reader);
         }
     }
 

@@ -5,9 +5,9 @@ namespace FastCallbacks;
 /// in training, <c>pos</c> from 0 to 1, to a hyper-parameter value. Pass them to <see cref="ParamScheduler"/>.
 /// </summary>
 /// <remarks>
-/// The formulas are fastai's. Everything is computed in double precision; fastai computes the position inside a
-/// <see cref="CombineScheds"/> segment from a float32 tensor, so its values can differ from these in about the
-/// seventh significant digit.
+/// The formulas are fastai's, in double precision, except where fastai itself rounds: <see cref="CombineScheds"/>
+/// computes the position inside a segment in float32, as fastai's <c>combine_scheds</c> does with its float32 tensor
+/// of boundaries, so one-cycle and flat-cosine schedules give fastai's values to the last digit.
 /// </remarks>
 public static class Schedules
 {
@@ -35,8 +35,10 @@ public static class Schedules
     /// <param name="pcts">Fractions of training, one per schedule, non-negative, adding up to 1.</param>
     /// <param name="scheds">The schedules, in order.</param>
     /// <remarks>
-    /// Positions past the last boundary stay in the last schedule (so <c>pos = 1</c> gives its end value). A
-    /// position that falls on a segment of width 0 gives that segment's start value (fastai gives NaN there).
+    /// Positions past the last boundary stay in the last schedule (so <c>pos = 1</c> gives its end value). As in
+    /// fastai, the boundaries are float32 (their cumulative sum), and the segment is chosen and the position in it
+    /// computed in float32: <c>(pos − start) / (end − start)</c>. A position that falls on a segment of width 0 gives
+    /// that segment's start value (fastai gives NaN there).
     /// </remarks>
     /// <exception cref="ArgumentException">The lists differ in length or are empty, a fraction is negative, or they do not add up to 1.</exception>
     public static Func<double, double> CombineScheds(IReadOnlyList<double> pcts, IReadOnlyList<Func<double, double>> scheds)
@@ -53,19 +55,27 @@ public static class Schedules
         for (var i = 0; i < scheds.Count; i++)
             if (scheds[i] is null) throw new ArgumentException($"CombineScheds: schedule number {i} is null.", nameof(scheds));
 
-        // Cumulative boundaries [0, p0, p0+p1, ..., 1].
-        var bounds = new double[pcts.Count + 1];
-        for (var i = 0; i < pcts.Count; i++) bounds[i + 1] = bounds[i] + pcts[i];
+        // Cumulative boundaries [0, p0, p0+p1, ..., 1] as fastai's torch.cumsum of a float32 tensor gives them
+        // (accumulated in double on the CPU, each stored as float32).
+        var bounds = new float[pcts.Count + 1];
+        var cumulative = 0.0;
+        for (var i = 0; i < pcts.Count; i++)
+        {
+            cumulative += (float)pcts[i];
+            bounds[i + 1] = (float)cumulative;
+        }
         var fs = scheds.ToArray();
         var last = fs.Length - 1;
         return pos =>
         {
+            // fastai compares and subtracts the position against float32 boundaries: float32 arithmetic throughout.
+            var p = (float)pos;
             // The last boundary the position has reached, but never past the last schedule.
             var idx = 0;
             for (var i = 1; i <= last; i++)
-                if (pos >= bounds[i]) idx = i;
+                if (p >= bounds[i]) idx = i;
             var width = bounds[idx + 1] - bounds[idx];
-            var actual = width == 0 ? 0 : (pos - bounds[idx]) / width;
+            var actual = width == 0 ? 0f : (float)((float)(p - bounds[idx]) / width);
             return fs[idx](actual);
         };
     }

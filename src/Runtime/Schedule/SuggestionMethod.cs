@@ -5,7 +5,11 @@ namespace FastCallbacks;
 /// <param name="Lr">The suggested learning rate.</param>
 /// <param name="PointLr">Where to mark the suggestion on the loss curve: its learning rate.</param>
 /// <param name="PointLoss">Where to mark the suggestion on the loss curve: its loss.</param>
-public sealed record Suggestion(string Name, double Lr, double PointLr, double PointLoss);
+public sealed record Suggestion(string Name, double Lr, double PointLr, double PointLoss)
+{
+    /// <summary>The method and its rate, as in fastai's <c>SuggestedLRs(valley=0.000302)</c>: <c>valley=0.000302</c>.</summary>
+    public override string ToString() => $"{Name}={Lr.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}";
+}
 
 /// <summary>
 /// A rule that picks a learning rate from an LR-finder curve (fastai's <c>SuggestionMethod</c>): it receives the

@@ -56,6 +56,21 @@ public class FCB0003Tests
         Expected(3, "D", "it must take no parameters or a single 'Event' parameter"));
 
     [Test]
+    public Task ALearnerParameterPointsAtLearn() => V.AnalyzerAsync("""
+        using FastCallbacks;
+        public class MyLearner : Learner { }
+        public partial class Cb : Callback
+        {
+            [On(Event.BeforeBatch)] void {|#0:A|}(Learner learn) { }
+            [On(Event.AfterBatch)] void {|#1:B|}(Event e, MyLearner l) { }
+        }
+        """,
+        Expected(0, "A", "it must take no parameters or a single 'Event' parameter, not the learner ('learn'): a handler reaches its learner "
+            + "through 'Learn' (Learn.Xb = …, as fastai's self.learn) and reads its state through the callback's own properties (Xb, Epoch, …)"),
+        Expected(1, "B", "it must take no parameters or a single 'Event' parameter, not the learner ('l'): a handler reaches its learner "
+            + "through 'Learn' (Learn.Xb = …, as fastai's self.learn) and reads its state through the callback's own properties (Xb, Epoch, …)"));
+
+    [Test]
     public Task ClassNotDerivingFromCallbackIsReported() => V.AnalyzerAsync("""
         using FastCallbacks;
         public partial class NotACallback

@@ -79,6 +79,62 @@ public class BuildIntegrationTests
         Assert.That(int.Parse(match.Groups["col"].Value), Is.EqualTo(9));
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task DotnetBuildReportsFCB0008BesideCS0200(CancellationToken ct)
+    {
+        const string source = """
+            using FastCallbacks;
+
+            namespace Consumer;
+
+            public partial class Scale : Callback
+            {
+                [On(Event.BeforeBatch)]
+                void M()
+                {
+                    Xb = Yb;
+                }
+            }
+            """;
+        File.WriteAllText(Path.Combine(_dir, "Callbacks.cs"), source);
+
+        var (exitCode, output) = await RunDotnetBuildAsync(ct);
+
+        Assert.That(exitCode, Is.Not.EqualTo(0), output);
+        Assert.That(output, Does.Match(@"Callbacks\.cs\(10,9\): error CS0200: Property or indexer 'Callback\.Xb' cannot be assigned to"));
+        Assert.That(output, Does.Match(@"Callbacks\.cs\(10,9\): error FCB0008: 'Xb' in a callback only reads the learner's 'Xb'[^\r\n]*write 'Learn\.Xb'"));
+    }
+
+    /// <summary>
+    /// FCB0006 is an info: the IDE lists it, MSBuild never prints infos (at any verbosity); raised to a warning in
+    /// .editorconfig it shows in the build. docs/diagnostics/FCB0006.md says so.
+    /// </summary>
+    [Test, CancelAfter(240_000)]
+    public async Task FCB0006ShowsInDotnetBuildOnlyWhenRaisedToAWarning(CancellationToken ct)
+    {
+        const string source = """
+            using FastCallbacks;
+
+            namespace Consumer;
+
+            public partial class Logger : Callback
+            {
+                [On(Event.AfterBatch)] void Count() { }
+                [On(Event.AfterBatch)] void Print() { }
+            }
+            """;
+        File.WriteAllText(Path.Combine(_dir, "Callbacks.cs"), source);
+
+        var (exitCode, output) = await RunDotnetBuildAsync(ct);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Not.Contain("FCB0006"));
+
+        File.WriteAllText(Path.Combine(_dir, ".editorconfig"), "root = true\n[*.cs]\ndotnet_diagnostic.FCB0006.severity = warning\n");
+        (exitCode, output) = await RunDotnetBuildAsync(ct);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Match(@"Callbacks\.cs\(8,33\): warning FCB0006: 'Print' handles AfterBatch as 'Count' does in 'Logger'"));
+    }
+
     private async Task<(int ExitCode, string Output)> RunDotnetBuildAsync(CancellationToken ct)
     {
         var start = new ProcessStartInfo("dotnet")

@@ -65,8 +65,9 @@ public static class GeneratorHarness
     public static SyntaxTree Parse(string path, string source) =>
         CSharpSyntaxTree.ParseText(source, ParseOptions, path);
 
-    public static GeneratorDriver CreateDriver() => CSharpGeneratorDriver.Create(
-        [new CallbackGenerator().AsSourceGenerator()],
+    /// <summary>A driver for <paramref name="generator"/> (a new <see cref="CallbackGenerator"/> by default), tracking its steps.</summary>
+    public static GeneratorDriver CreateDriver(IIncrementalGenerator? generator = null) => CSharpGeneratorDriver.Create(
+        [(generator ?? new CallbackGenerator()).AsSourceGenerator()],
         parseOptions: ParseOptions,
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
@@ -82,6 +83,28 @@ public static class GeneratorHarness
     }
 
     public static GeneratorRun Run(params string[] sources) => Run(Compile(sources));
+
+    /// <summary>
+    /// Fails unless <paramref name="run"/> (of <see cref="CallbackGenerator"/>) wrote exactly the files, byte for
+    /// byte, that <see cref="Baseline.BindEveryClassGenerator"/> writes for the same compilation by binding every
+    /// partial class with a base list: the syntactic candidate filter must lose nothing.
+    /// </summary>
+    public static void AssertSameAsBindingEveryClass(GeneratorRun run)
+    {
+        var baseline = Run(run.Input, CreateDriver(new Baseline.BindEveryClassGenerator())).Sources;
+        Assert.That(run.Sources.Keys, Is.EquivalentTo(baseline.Keys), "the files written by binding every partial class with a base list");
+        foreach (var (hint, text) in baseline)
+        {
+            Assert.That(run.Sources[hint], Is.EqualTo(text), hint);
+        }
+    }
+
+    /// <summary>Fails unless <paramref name="run"/>, an incremental re-run, wrote what a new driver writes for the same compilation.</summary>
+    public static void AssertSameAsFreshRun(GeneratorRun run)
+    {
+        var fresh = Run(run.Input).Sources;
+        Assert.That(run.Sources, Is.EquivalentTo(fresh), "an incremental run writes what a fresh one writes");
+    }
 
     /// <summary>
     /// Fails on any error in the output compilation, on any warning located in generated code, and on

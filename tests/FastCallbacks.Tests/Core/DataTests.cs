@@ -26,7 +26,24 @@ public partial class DataTests
         Assert.That(trainRows.Concat(validRows).Order(), Is.EqualTo(Enumerable.Range(0, 101).Select(i => (long)i)), "a partition of the rows");
         Assert.That(Rows(b.Valid!), Is.EqualTo(validRows), "same seed, same split");
         Assert.That(Rows(c.Valid!), Is.Not.EqualTo(validRows), "another seed, another split");
-        Assert.That(a.Valid.Count, Is.EqualTo(1), "validation batches are twice the training batch size");
+        Assert.That(a.Valid.Count, Is.EqualTo(2), "validation batches are the training batch size, as fastai's");
+        Assert.That(a.Train.Count, Is.EqualTo(9), "not shuffled: the last incomplete training batch is kept (fastai's drop_last = shuffle)");
+    }
+
+    [Test]
+    public void FromTensors_drops_the_last_training_batch_when_shuffling_and_keeps_every_validation_row()
+    {
+        var (x, y) = Numbered(101);
+        using var dls = DataLoaders.FromTensors(x, y, batchSize: 10, validPct: 0.25, seed: 1);
+        Assert.That(dls.Train.ItemCount, Is.EqualTo(76));
+        Assert.That(dls.Train.Count, Is.EqualTo(7), "76 shuffled rows: 7 full batches, the 6 left over dropped");
+        Assert.That(Rows(dls.Train), Has.Length.EqualTo(70));
+        Assert.That(dls.Valid!.Count, Is.EqualTo(3), "25 validation rows in batches of 10: 10, 10, 5");
+        Assert.That(Rows(dls.Valid), Has.Length.EqualTo(25), "validation drops nothing");
+
+        using var kept = DataLoaders.FromTensors(x, y, batchSize: 10, validPct: 0.25, seed: 1, dropLast: false, validBatchSize: 25);
+        Assert.That(kept.Train.Count, Is.EqualTo(8), "dropLast: false keeps the tail");
+        Assert.That(kept.Valid!.Count, Is.EqualTo(1), "validBatchSize overrides the default");
     }
 
     [Test]

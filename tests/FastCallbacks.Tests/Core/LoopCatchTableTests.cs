@@ -52,13 +52,19 @@ public partial class LoopCatchTableTests
         if (Preludes.TryGetValue(at, out var prelude)) cbs.Insert(0, new PhaseThrower(prelude.At, prelude.Cancel, inValidation && Events.IsInnerLoop(prelude.At), order: -1));
         using var learn = TestData.RegressionLearner(cbs, n: 8, batchSize: 4, validPct: 0.5);
 
-        var escaped = false;
+        CancelException? escaped = null;
         try { learn.Fit(1); }
-        catch (CancelException) { escaped = true; }
+        catch (CancelException ex) { escaped = ex; }
 
         Assert.That(thrower.Threw, Is.True, "the handler was reached");
-        Assert.That(!escaped, Is.EqualTo(tableSaysCaught),
-            $"the loop {(escaped ? "lets it escape" : "catches it")}; the analyzer table says {(tableSaysCaught ? "caught" : "not caught")}");
+        Assert.That(escaped is null, Is.EqualTo(tableSaysCaught),
+            $"the loop {(escaped is not null ? "lets it escape" : "catches it")}; the analyzer table says {(tableSaysCaught ? "caught" : "not caught")}");
+        if (escaped is null) return;
+        // It keeps its type, and its message says who threw it where, and that nothing catches it there.
+        Assert.That(escaped.GetType().Name, Is.EqualTo(exceptionName));
+        var phase = Events.IsInnerLoop(at) ? (inValidation ? " while validating" : " while training") : "";
+        Assert.That(escaped.Message, Does.StartWith(
+            $"{exceptionName} thrown from the {at} handler of `PhaseThrower`{phase} was not caught: nothing in the training loop catches it at {at}, so it ended Fit."));
     }
 
     private sealed partial class PhaseThrower(Event at, Func<Exception> make, bool inValidation, int order = 0) : Callback

@@ -7,10 +7,11 @@ using static LibraryData;
 /// <summary>Learner.Save/Load, atomic writes, optimizer state, and resuming a fit from a checkpoint.</summary>
 public partial class CheckpointTests
 {
+    // TorchSharp's optimizers (the learner wraps them in an OptimWrapper), and fastai's below.
     private static readonly Func<IEnumerable<Parameter>, double, optim.Optimizer> Adam = (ps, lr) => optim.Adam(ps, lr);
     private static readonly Func<IEnumerable<Parameter>, double, optim.Optimizer> SgdMomentum = (ps, lr) => optim.SGD(ps, lr, momentum: 0.9);
 
-    private static Learner NewLearner(string path, Func<IEnumerable<Parameter>, double, optim.Optimizer> opt, int modelSeed = 0, IEnumerable<Callback>? cbs = null)
+    private static Learner NewLearner(string path, Func<ParameterGroups, double, optim.Optimizer>? opt, int modelSeed = 0, IEnumerable<Callback>? cbs = null)
     {
         // Shuffle off: every fit sees the same batches in the same order, so a resumed fit can match an uninterrupted one.
         var learn = new Learner(TestData.RegressionDls(n: 96, shuffle: false), TestData.LinearModel(seed: modelSeed), TestData.Mse,
@@ -37,11 +38,24 @@ public partial class CheckpointTests
         Assert.That(SameWeights(Weights(a.Model), Weights(plain)), Is.True);
     }
 
+    private static Func<ParameterGroups, double, optim.Optimizer>? OptFunc(string which) => which switch
+    {
+        "adam" => Adam,
+        "sgd-momentum" => SgdMomentum,
+        "fastai-adam" => null, // the learner's default
+        "fastai-sgd" => Optimizers.SGD(mom: 0.9),
+        "fastai-lookahead-radam" => Optimizers.Ranger(),
+        _ => throw new ArgumentOutOfRangeException(nameof(which)),
+    };
+
     [TestCase("adam")]
     [TestCase("sgd-momentum")]
+    [TestCase("fastai-adam")]
+    [TestCase("fastai-sgd")]
+    [TestCase("fastai-lookahead-radam")]
     public void Optimizer_state_round_trips_so_training_continues_identically(string which)
     {
-        var opt = which == "adam" ? Adam : SgdMomentum;
+        var opt = OptFunc(which);
         using var dir = NewTempDir();
         using var a = NewLearner(dir.Path, opt);
         a.Fit(2);
@@ -142,5 +156,68 @@ public partial class CheckpointTests
         var wrong = Assert.Throws<InvalidOperationException>(() => sgd.Load("adam"));
         Assert.That(wrong!.Message, Does.Contain("withOpt: false"));
         Assert.Throws<ArgumentException>(() => learn.Save(""));
+    }
+
+    [Test]
+    public void A_checkpoint_of_another_optimizer_is_refused_and_the_model_is_put_back()
+    {
+        using var dir = NewTempDir();
+        using var adam = NewLearner(dir.Path, null);
+        adam.Fit(1);
+        adam.Save("fastai-adam");
+        using var sgd = NewLearner(dir.Path, Optimizers.SGD(mom: 0.9), modelSeed: 4);
+        sgd.Fit(1);
+        var before = Weights(sgd.Model);
+        var lr = sgd.Opt!.GetHyper("lr");
+        var ex = Assert.Throws<InvalidOperationException>(() => sgd.Load("fastai-adam"))!;
+        Assert.That(ex.Message, Does.Contain("Adam").And.Contain("SGD").And.Contain("withOpt: false").And.Contain("model is as it was"));
+        Assert.That(SameWeights(Weights(sgd.Model), before), Is.True, "the model is as it was before the Load");
+        Assert.That(sgd.Opt.GetHyper("lr"), Is.EqualTo(lr));
+        sgd.Load("fastai-adam", withOpt: false);
+        Assert.That(SameWeights(Weights(sgd.Model), Weights(adam.Model)), Is.True, "the model part loads on its own");
+    }
+
+    [Test]
+    public void Save_with_the_optimizer_then_Load_resumes_a_one_cycle_fit_exactly()
+    {
+        using var dir = NewTempDir();
+        using var whole = NewLearner(dir.Path, null);
+        whole.FitOneCycle(3, 1e-2);
+
+        using var first = NewLearner(dir.Path, null, cbs: [new SaveModelCallback(everyEpoch: 1, withOpt: true, fname: "cycle")]);
+        first.FitOneCycle(3, 1e-2, cbs: [Callback.Create((Event.BeforeEpoch, l => { if (l.Epoch == 1) throw new CancelFitException(); }))]);
+
+        using var resumed = NewLearner(dir.Path, null, modelSeed: 5);
+        resumed.Load("cycle_0");
+        Assert.That(resumed.Opt!.State.Select(s => s.Step), Is.All.EqualTo(5), "the optimizer's step counts came back (5 batches in epoch 0)");
+        resumed.FitOneCycle(3, 1e-2, startEpoch: 1);
+        Assert.That(SameWeights(Weights(resumed.Model), Weights(whole.Model)), Is.True, "bit for bit the uninterrupted fit's weights");
+        Assert.That(resumed.Opt.State.Select(s => s.Step), Is.All.EqualTo(15));
+    }
+
+    [Test]
+    public void Checkpoints_holding_torchsharps_optimizer_state_still_load_into_a_torchsharp_optimizer()
+    {
+        // Before FastCallbacks had its own optimizers, Save wrote TorchSharp's save_state_dict after the marker.
+        using var dir = NewTempDir();
+        using var a = NewLearner(dir.Path, Adam);
+        a.Fit(2);
+        var file = a.CheckpointPath("old");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
+        using (var stream = File.Create(file))
+        using (var writer = new BinaryWriter(stream))
+        {
+            a.Model.save(writer);
+            writer.Write("FastCallbacks.optimizer");
+            ((OptimizerHelper)((OptimWrapper)a.Opt!).Opt).save_state_dict(writer);
+        }
+        using var b = NewLearner(dir.Path, Adam, modelSeed: 9);
+        b.Load("old");
+        a.Fit(1);
+        b.Fit(1);
+        Assert.That(SameWeights(Weights(a.Model), Weights(b.Model)), Is.True);
+
+        using var ours = NewLearner(dir.Path, null);
+        Assert.That(() => ours.Load("old"), Throws.InvalidOperationException.With.Message.Contains("TorchSharp's Adam state"));
     }
 }

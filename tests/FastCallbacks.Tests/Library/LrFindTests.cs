@@ -18,8 +18,9 @@ public class LrFindTests
         using var learn = Learner();
         learn.Fit(1); // the optimizer now has state (Adam's step counts and averages)
         var before = Weights(learn);
-        var opt = (TorchSharp.Modules.Adam)learn.Opt!;
-        var stateBefore = opt.state_dict().State.Cast<TorchSharp.Modules.Adam.State>().Select(s => (s.step, s.exp_avg.clone())).ToArray();
+        var opt = learn.Opt!;
+        Assert.That(opt.Name, Is.EqualTo("Adam"));
+        var stateBefore = opt.State.Select(s => (s.Step, s["grad_avg"]!.clone(), s["sqr_avg"]!.clone())).ToArray();
         var lrBefore = Hyperparameters.GetLr(opt);
 
         var result = learn.LrFind(numIt: 50);
@@ -29,11 +30,13 @@ public class LrFindTests
         for (var i = 0; i < before.Length; i++)
             Assert.That(after[i].eq(before[i]).all().item<bool>(), Is.True, $"parameter {i} is bit-for-bit the same");
         Assert.That(learn.Opt, Is.SameAs(opt));
-        var stateAfter = opt.state_dict().State.Cast<TorchSharp.Modules.Adam.State>().ToArray();
-        for (var i = 0; i < stateAfter.Length; i++)
+        var stateAfter = opt.State;
+        Assert.That(stateBefore.Select(s => s.Step), Is.All.EqualTo(6), "six Adam steps (one epoch of 96 rows in batches of 16) before the sweep");
+        for (var i = 0; i < stateAfter.Count; i++)
         {
-            Assert.That(stateAfter[i].step, Is.EqualTo(stateBefore[i].step), "Adam step count");
-            Assert.That(stateAfter[i].exp_avg.eq(stateBefore[i].Item2).all().item<bool>(), Is.True, "Adam first moment");
+            Assert.That(stateAfter[i].Step, Is.EqualTo(stateBefore[i].Step), "Adam step count");
+            Assert.That(stateAfter[i]["grad_avg"]!.eq(stateBefore[i].Item2).all().item<bool>(), Is.True, "Adam first moment");
+            Assert.That(stateAfter[i]["sqr_avg"]!.eq(stateBefore[i].Item3).all().item<bool>(), Is.True, "Adam second moment");
         }
         Assert.That(Hyperparameters.GetLr(opt), Is.EqualTo(lrBefore), "the learning rate is put back");
         Assert.That(learn.Logger, Is.SameAs(Defaults.ConsoleLogger), "logging is back on");
@@ -54,6 +57,11 @@ public class LrFindTests
             Assert.That(s.Lr, Is.InRange(1e-7, 1.0), s.Name);
         Assert.That(result["valley"], Is.EqualTo(result.Lr));
         Assert.That(result.ToString(), Does.StartWith("SuggestedLRs(valley="));
+        // One suggestion prints as fastai's SuggestedLRs entry, not as a record's members.
+        var valley = result.Suggestions[0];
+        Assert.That(valley.ToString(), Is.EqualTo("valley=" + valley.Lr.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That($"{valley}", Does.Not.Contain("PointLoss"));
+        Assert.That(result.ToString(), Is.EqualTo("SuggestedLRs(" + string.Join(", ", result.Suggestions.Select(s => s.ToString())) + ")"));
         Assert.That(() => result["nope"], Throws.TypeOf<KeyNotFoundException>().With.Message.Contains("`valley`"));
     }
 

@@ -3,7 +3,7 @@ namespace FastCallbacks.Tests.Library;
 /// <summary>ParamScheduler drives the optimizer every training batch; FitOneCycle and FitFlatCos follow fastai's curves.</summary>
 public class ParamSchedulerTests
 {
-    private static Learner Learner(Func<IEnumerable<TorchSharp.Modules.Parameter>, double, optim.Optimizer>? opt = null)
+    private static Learner Learner(Func<ParameterGroups, double, optim.Optimizer>? opt = null)
     {
         var learn = new Learner(TestData.RegressionDls(), TestData.LinearModel(), TestData.Mse, optFunc: opt, lr: 0.01, defaultCbs: true);
         learn.RemoveCbs<ProgressCallback>();
@@ -53,21 +53,37 @@ public class ParamSchedulerTests
         learn.Fit(1, cbs: [ps]);
         Assert.That(ps.Hps["mom"], Is.EqualTo(new[] { 0.9, 0.9 - 0.1 / 3, 0.9 - 0.2 / 3 }).Within(1e-12));
         Assert.That(ps.Hps["wd"], Is.EqualTo(new[] { 0, 0.1 / 3, 0.2 / 3 }).Within(1e-12));
-        var group = (TorchSharp.Modules.SGD.ParamGroup)learn.Opt!.ParamGroups.Single();
-        Assert.That(group.Momentum, Is.EqualTo(0.9 - 0.2 / 3).Within(1e-12), "the parameter group's momentum, which step() reads");
+        var wrapped = ((OptimWrapper)learn.Opt!).Opt;
+        var group = (TorchSharp.Modules.SGD.ParamGroup)wrapped.ParamGroups.Single();
+        Assert.That(group.Momentum, Is.EqualTo(0.9 - 0.2 / 3).Within(1e-12), "the TorchSharp group's momentum, which its step() reads");
+        Assert.That(group.Options.weight_decay, Is.EqualTo(0.2 / 3).Within(1e-12));
     }
 
     [Test]
-    public void SetMom_changes_the_parameter_groups_of_adam()
+    public void SetMom_changes_the_parameter_groups_of_a_wrapped_torchsharp_adam_at_the_next_step()
+    {
+        using var learn = Learner((ps, lr) => optim.Adam(ps, lr));
+        learn.CreateOpt();
+        Assert.That(Hyperparameters.SetMom(learn.Opt!, 0.7), Is.True);
+        Assert.That(Hyperparameters.GetMom(learn.Opt!), Is.EqualTo(0.7));
+        Assert.That(Hyperparameters.SetSqrMom(learn.Opt!, 0.98), Is.True);
+        Assert.That(learn.Opt!.Hypers[0]["sqr_mom"], Is.EqualTo(0.98));
+        var group = (TorchSharp.Modules.Adam.ParamGroup)((OptimWrapper)learn.Opt!).Opt.ParamGroups.Single();
+        learn.Opt.step();
+        Assert.That(group.Betas, Is.EqualTo((0.7, 0.98)), "the wrapper writes its hypers into the group TorchSharp's Adam.step reads");
+    }
+
+    [Test]
+    public void SetMom_and_SetSqrMom_change_fastais_adam()
     {
         using var learn = Learner();
         learn.CreateOpt();
         Assert.That(Hyperparameters.SetMom(learn.Opt!, 0.7), Is.True);
-        var group = (TorchSharp.Modules.Adam.ParamGroup)learn.Opt!.ParamGroups.Single();
-        Assert.That(group.Betas.Item1, Is.EqualTo(0.7), "Adam.step reads beta1 from the group, not the optimizer's defaults");
+        Assert.That(learn.Opt!.Hypers[0]["mom"], Is.EqualTo(0.7));
         Assert.That(Hyperparameters.GetMom(learn.Opt!), Is.EqualTo(0.7));
-        Assert.That(Hyperparameters.SetSqrMom(learn.Opt!, 0.99), Is.True);
-        Assert.That(group.Betas, Is.EqualTo((0.7, 0.99)));
+        Assert.That(Hyperparameters.SetSqrMom(learn.Opt!, 0.9), Is.True);
+        Assert.That(learn.Opt.GetHyper("sqr_mom"), Is.EqualTo(0.9));
+        Assert.That(Hyperparameters.GetWeightDecay(learn.Opt), Is.EqualTo(0.01), "fastai's Adam default");
     }
 
     [Test]

@@ -57,7 +57,8 @@ public class SchedulesTests
         Assert.That(f(0), Is.EqualTo(0.3).Within(1e-12));
         Assert.That(f(0.15), Is.EqualTo(Schedules.SchedCos(0.3, 0.6)(0.5)).Within(1e-12));
         Assert.That(f(0.3), Is.EqualTo(0.6).Within(1e-12));
-        Assert.That(f(0.65), Is.EqualTo(Schedules.SchedCos(0.6, 0.2)(0.5)).Within(1e-12));
+        Assert.That(f(0.65), Is.EqualTo(Schedules.SchedCos(0.6, 0.2)(Pos32(0.65, 0.3, 1.0))).Within(1e-15), "the position in the segment in float32, as fastai's");
+        Assert.That(f(0.65), Is.EqualTo(Schedules.SchedCos(0.6, 0.2)(0.5)).Within(1e-7));
         Assert.That(f(1), Is.EqualTo(0.2).Within(1e-12));
 
         var lin = Schedules.CombineScheds([0.5, 0.5], [Schedules.SchedLin(0, 1), Schedules.SchedLin(1, 0)]);
@@ -71,9 +72,23 @@ public class SchedulesTests
         Assert.That(f(0), Is.EqualTo(1).Within(1e-12));
         Assert.That(f(0.125), Is.EqualTo(5.5).Within(1e-12));
         Assert.That(f(0.25), Is.EqualTo(10).Within(1e-12));
-        Assert.That(f(0.5), Is.EqualTo(Schedules.SchedCos(10, 0.1)(1.0 / 3)).Within(1e-12));
+        Assert.That(f(0.5), Is.EqualTo(Schedules.SchedCos(10, 0.1)(Pos32(0.5, 0.25, 1.0))).Within(1e-15));
+        Assert.That(f(0.5), Is.EqualTo(Schedules.SchedCos(10, 0.1)(1.0 / 3)).Within(1e-6));
         Assert.That(f(1), Is.EqualTo(0.1).Within(1e-12));
     }
+
+    [Test]
+    public void CombinedCos_gives_fastais_values_to_the_last_digit()
+    {
+        // fastai's fit_one_cycle(3, 1e-2) at its second batch of 30 (schedules.json): fastai's combine_scheds computes the
+        // position in the segment from a float32 tensor, so the double-precision value would be 4.2e-11 (5e-8 relative) off.
+        var lr = Schedules.CombinedCos(0.25, 1e-2 / 25, 1e-2, 1e-2 / 1e5);
+        Assert.That(lr(1 / 30.0), Is.EqualTo(0.0008149818459667217));
+        Assert.That(Schedules.SchedCos(1e-2 / 25, 1e-2)(1 / 30.0 / 0.25), Is.Not.EqualTo(0.0008149818459667217));
+    }
+
+    /// <summary>fastai's position inside a segment: (pos − lo) / (hi − lo) in float32.</summary>
+    private static double Pos32(double pos, double lo, double hi) => (float)((float)((float)pos - (float)lo) / (float)((float)hi - (float)lo));
 
     [Test]
     public void CombineScheds_rejects_bad_fractions_with_a_clear_message()
