@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace FastCallbacks.Interactive.Tests;
 
 /// <summary>
-/// FastCallbacks and FastCallbacks.Interactive packed once per test run into a local feed, under a version no other
+/// FastCallbacks and FastCallbacks.Interactive packed once per test run into a local feed, under one version no other
 /// pack has (so no copy in the NuGet cache can stand in for this build, as in tests/consumer/run.sh). Everything it
 /// makes is removed afterwards (<see cref="Cleanup"/>): the work folder and this version's folders in the NuGet cache.
 /// </summary>
@@ -42,7 +42,9 @@ internal static class LocalFeed
             foreach (var project in new[] { "src/Runtime/FastCallbacks.csproj", "src/Interactive/FastCallbacks.Interactive.csproj" })
             {
                 await Dotnet(cancellationToken, "pack", Path.Combine(RepoRoot, project), "-c", "Release", "-o", feed,
-                    "--artifacts-path", Path.Combine(work, "artifacts"), $"-p:Version={version}",
+                    // One version for both packs (MinVer's own local versions differ per pack, and the extension's
+                    // package depends on FastCallbacks' exact version).
+                    "--artifacts-path", Path.Combine(work, "artifacts"), $"-p:MinVerVersionOverride={version}",
                     "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             }
         }
