@@ -47,14 +47,14 @@ internal static class LocalFeed
                     "--artifacts-path", Path.Combine(work, "artifacts"), $"-p:MinVerVersionOverride={version}",
                     "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             }
+            foreach (var id in new[] { "FastCallbacks", "FastCallbacks.Interactive" })
+                Assert.That(File.Exists(Path.Combine(feed, $"{id}.{version}.nupkg")), Is.True, $"{id}.{version}.nupkg");
         }
         catch
         {
             Directory.Delete(work, recursive: true);
             throw;
         }
-        foreach (var id in new[] { "FastCallbacks", "FastCallbacks.Interactive" })
-            Assert.That(File.Exists(Path.Combine(feed, $"{id}.{version}.nupkg")), Is.True, $"{id}.{version}.nupkg");
         TestContext.Progress.WriteLine($"packed FastCallbacks and FastCallbacks.Interactive {version} into {feed}");
         return new Packed(feed, version, work);
     }
