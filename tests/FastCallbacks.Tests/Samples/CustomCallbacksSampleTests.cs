@@ -43,15 +43,15 @@ public class CustomCallbacksSampleTests
         TestContext.Out.WriteLine(string.Join('\n', output.Split('\n').Where(l => l.StartsWith("ok", StringComparison.Ordinal))));
     }
 
-    /// <summary>The sample's assembly, built in the same configuration and framework as these tests.</summary>
-    internal static string SampleAssembly(string name)
+    /// <summary>The sample's assembly (in samples/<paramref name="folder"/>), built in the same configuration and framework as these tests.</summary>
+    internal static string SampleAssembly(string name, string? folder = null)
     {
         // The tests run from <repo>/tests/FastCallbacks.Tests/bin/<Configuration>/<tfm>/.
         var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var tfm = bin.Name;
         var configuration = bin.Parent!.Name;
         var root = bin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-        var dll = Path.Combine(root, "samples", name, "bin", configuration, tfm, name + ".dll");
+        var dll = Path.Combine(root, "samples", folder ?? name, "bin", configuration, tfm, name + ".dll");
         Assert.That(File.Exists(dll), Is.True, $"{dll} is not built; the test project builds it through a project reference.");
         return dll;
     }
