@@ -138,37 +138,15 @@ public class RuntimeNativeFixTests
 
     private async Task<ProbeRun> Run(string directory)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(directory, "FastCallbacks.NativeProbe.dll"));
-        start.Environment["FASTCALLBACKS_NATIVE_CACHE"] = _cache;
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new ProbeRun(process.ExitCode, await stdout + await stderr);
+        var run = await BuiltApp.RunAsync(Path.Combine(directory, "FastCallbacks.NativeProbe.dll"), [], timeout.Token,
+            new Dictionary<string, string> { ["FASTCALLBACKS_NATIVE_CACHE"] = _cache });
+        return new ProbeRun(run.ExitCode, run.Output);
     }
 
     /// <summary>The probe's output folder, built with these tests in the same configuration.</summary>
-    private static string ProbeDirectory()
-    {
-        // The tests run from <repo>/tests/FastCallbacks.Tests/bin/<Configuration>/<tfm>/.
-        var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var tests = bin.Parent!.Parent!.Parent!.Parent!.FullName;
-        var dir = Path.Combine(tests, "FastCallbacks.NativeProbe", "bin", bin.Parent.Name, bin.Name);
-        Assert.That(File.Exists(Path.Combine(dir, "FastCallbacks.NativeProbe.dll")), Is.True, $"{dir} is not built; the test project builds it through a project reference.");
-        return dir;
-    }
+    private static string ProbeDirectory() =>
+        Path.GetDirectoryName(BuiltApp.Assembly(Path.Combine("tests", "FastCallbacks.NativeProbe"), "FastCallbacks.NativeProbe"))!;
 
     private static string OutputLibrary(string directory) =>
         Directory.GetFiles(directory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FastCallbacks.Tests.Samples;
 
 /// <summary>
@@ -12,26 +10,10 @@ public class FSharpSampleTests
     [Test, CancelAfter(180_000)]
     public async Task The_FSharp_sample_trains_with_its_FSharp_callback(CancellationToken ct)
     {
-        var dll = CustomCallbacksSampleTests.SampleAssembly("FSharpDigits", folder: "FSharp");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(dll);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        var (output, errors) = (await stdout, await stderr);
+        var run = await BuiltApp.RunAsync(BuiltApp.Sample("FSharpDigits", folder: "FSharp"), [], ct);
+        var (output, errors) = (run.Stdout, run.Stderr);
 
-        Assert.That(process.ExitCode, Is.EqualTo(0), output + errors);
+        Assert.That(run.ExitCode, Is.EqualTo(0), output + errors);
         Assert.That(output, Does.Contain("FSharp sample: all checks passed"), output);
         Assert.That(output, Does.Match(@"epoch 0: accuracy 0\.\d{4} after \d+ training batches"), "the F# handlers ran");
         var said = output.Split('\n').Where(l => l.Contains("runs on run-time dispatch", StringComparison.Ordinal)).ToArray();
