@@ -12,7 +12,7 @@ namespace FastCallbacks;
 /// <see cref="ForGroups"/>, what <see cref="Learner.FitOneCycle"/> uses for discriminative rates); the recorded value
 /// is the last group's, as fastai records <c>opt.hypers[-1]</c>.</para>
 /// <para>The history of the current fit is in <see cref="Hps"/>; at the end of the fit it is also stored in
-/// <see cref="Recorder.Hps"/> (fastai's <c>recorder.hps</c>) for <see cref="Recorder.PlotSched"/>.</para>
+/// <see cref="Recorder.Hps"/> (fastai's <c>recorder.hps</c>) for <see cref="Recorder.PlotSched(IEnumerable{string}?, int?, int?)"/>.</para>
 /// <para>Its state (<see cref="IStatefulCallback"/>) is that history and the position of the last batch, with the values
 /// the schedules gave there: a fit resumed from a checkpoint with other schedules (another <c>lrMax</c>, another recipe)
 /// is refused before it starts, since its schedules give other values at that position.</para>
