@@ -120,6 +120,9 @@ public static class DiagnosticDescriptors
             + "compiler error CS0200; this diagnostic, reported beside it, says where the write goes.",
         helpLinkUri: HelpBase + "FCB0008.md");
 
+    /// <summary>The property of an FCB0009 whose member is not saved because a type is not partial (the code fix adds <c>partial</c>).</summary>
+    public const string NotPartialProperty = "NotPartial";
+
     /// <summary>FCB0009: a [Persist] member the generator cannot save.</summary>
     public static readonly DiagnosticDescriptor UnpersistableMember = new(
         id: "FCB0009",

@@ -40,7 +40,11 @@ public sealed class PersistAnalyzer : DiagnosticAnalyzer
         {
             var location = NameLocation(member, context) ?? member.Locations.FirstOrDefault();
             if (location is null || !location.IsInSource) continue;
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnpersistableMember, location, member.Name, problem));
+            // The class problems "'X' is not partial" and "its containing type 'X' is not partial" have a code fix.
+            var properties = problem.EndsWith(" is not partial", System.StringComparison.Ordinal)
+                ? ImmutableDictionary<string, string?>.Empty.Add(DiagnosticDescriptors.NotPartialProperty, "")
+                : null;
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnpersistableMember, location, properties, member.Name, problem));
         }
     }
 
