@@ -14,7 +14,7 @@ using static Library.LibraryData;
 /// wall-clock time column, which no two runs share).
 /// </summary>
 /// <remarks>
-/// CI kills <see cref="CiKills"/> times; <c>FASTCALLBACKS_CHECKPOINT_KILLS=20</c> runs the full count (about a minute),
+/// CI kills <see cref="CiKills"/> times; <c>FASTCALLBACKS_CHECKPOINT_KILLS=20</c> runs the full count (about half a minute),
 /// <c>FASTCALLBACKS_CHECKPOINT_KILL_SEED=n</c> another sequence of moments.
 /// </remarks>
 [Category("Kill")]
