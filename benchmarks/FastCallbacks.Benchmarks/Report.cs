@@ -187,6 +187,17 @@ internal static partial class Report
         rows.Add(new("Tensor loader, large set: shuffled with 1 worker / unshuffled views", "(information)", "x",
             r => Ratio(r.Mean(TG, "Workers1"), r.Mean(TG, "Unshuffled")), _ => true));
 
+        const string CK = "CheckpointBenchmarks";
+        rows.Add(new("Checkpoint write: training checkpoint / model-only file (learn.Save, withOpt: false)", "(information)", "x",
+            r => Ratio(r.Mean(CK, "TrainingCheckpoint"), r.Mean(CK, "ModelOnly")), _ => true));
+        rows.Add(new("Checkpoint write: training checkpoint / model and optimizer (learn.Save)", "(information)", "x",
+            r => Ratio(r.Mean(CK, "TrainingCheckpoint"), r.Mean(CK, "ModelAndOptimizer")), _ => true));
+        var sizes = new Lazy<(long ModelOnly, long ModelAndOptimizer, long TrainingCheckpoint)>(CheckpointBenchmarks.Sizes);
+        rows.Add(new("Checkpoint size: training checkpoint / model-only file", "(information)", "x",
+            _ => (double)sizes.Value.TrainingCheckpoint / sizes.Value.ModelOnly, _ => true));
+        rows.Add(new("Checkpoint size: training checkpoint / model and optimizer", "(information)", "x",
+            _ => (double)sizes.Value.TrainingCheckpoint / sizes.Value.ModelAndOptimizer, _ => true));
+
         GeneratorRows(rows);
 
         doc.AppendLine("## Summary");
@@ -553,6 +564,11 @@ internal static partial class Report
             + "variant ends the epoch with the same weights. **Tensor gather** (`TensorGatherBenchmarks`): "
             + $"{TensorGatherBenchmarks.Rows} x {TensorGatherBenchmarks.Features} floats, batches of {TensorGatherBenchmarks.BatchSize}, an MLP with {TensorGatherBenchmarks.Hidden} hidden units; "
             + "unshuffled views against shuffled batches gathered with 0 or 1 worker.");
+        doc.AppendLine($"- **Checkpoints** (`CheckpointBenchmarks`): one atomic write (temporary file, flushed to disk, renamed) of an MLP "
+            + $"{CheckpointBenchmarks.Features}→{CheckpointBenchmarks.Hidden}→{CheckpointBenchmarks.Hidden}→{CheckpointBenchmarks.Classes} ({CheckpointBenchmarks.Parameters:N0} parameters) "
+            + "after one epoch of fastai's Adam, with the default callbacks plus EarlyStopping, SaveModel and CsvLogger: the model-only file of `learn.Save(name, withOpt: false)`, "
+            + "the model and optimizer of `learn.Save(name)` (fastai's `learn.save`), and the training checkpoint `CheckpointCallback` writes (model, optimizer, gradients, "
+            + "callbacks' states, random generator, loaders, position). The sizes are of the same files, the same in every run.");
         doc.AppendLine($"- **Generator** (`GeneratorBenchmarks`): its home turf, {GeneratorBenchmarks.Classes:N0} partial callback classes, one file each, three handlers each, "
             + "and one ordinary file. *First run*: new compilation, new `CSharpGeneratorDriver`. *Re-run*: the driver that ran, on the compilation with a method "
             + "body of the ordinary file edited (or, for the declaration edit, a method added to it). *Earlier design*: the generator before issue #17, which "
@@ -627,7 +643,7 @@ internal static partial class Report
             var results = Path.Combine(dir, "results");
             if (!Directory.Exists(results)) throw new DirectoryNotFoundException($"No BenchmarkDotNet results in {results}.");
             var run = new Run { Dir = dir, Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)) };
-            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "DataLoadingBenchmarks", "TensorGatherBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
+            var order = new[] { "DispatchBenchmarks", "DispatchAnatomyBenchmarks", "ColdStartBenchmarks", "FitBenchmarks", "OptimizerBenchmarks", "DataLoadingBenchmarks", "TensorGatherBenchmarks", "CheckpointBenchmarks", "GeneratorBenchmarks", "GeneratorPeerBenchmarks" };
             static string TypeOf(string json) => Path.GetFileName(json).Replace("-report-full.json", "", StringComparison.Ordinal).Split('.').Last();
             foreach (var json in Directory.GetFiles(results, "*-report-full.json").OrderBy(f => Array.IndexOf(order, TypeOf(f)) is var i && i < 0 ? 99 : i))
             {

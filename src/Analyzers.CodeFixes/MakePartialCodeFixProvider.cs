@@ -12,7 +12,10 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace FastCallbacks.Analyzers;
 
-/// <summary>FCB0002 fix: adds <c>partial</c> to the callback class and to each containing type that lacks it.</summary>
+/// <summary>
+/// FCB0002 fix, and FCB0009's when a [Persist] member is not saved because its class (or one around it) is not partial:
+/// adds <c>partial</c> to the callback class and to each containing type that lacks it.
+/// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFixProvider)), Shared]
 public sealed class MakePartialCodeFixProvider : CodeFixProvider
 {
@@ -20,7 +23,12 @@ public sealed class MakePartialCodeFixProvider : CodeFixProvider
 
     /// <inheritdoc/>
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.HandlerClassNotPartial.Id);
+        ImmutableArray.Create(DiagnosticDescriptors.HandlerClassNotPartial.Id, DiagnosticDescriptors.UnpersistableMember.Id);
+
+    /// <summary>Whether the fix applies: every FCB0002, and the FCB0009s that say a type is not partial.</summary>
+    private static bool Fixable(Diagnostic diagnostic) =>
+        diagnostic.Id == DiagnosticDescriptors.HandlerClassNotPartial.Id
+        || diagnostic.Properties.ContainsKey(DiagnosticDescriptors.NotPartialProperty);
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(
@@ -32,6 +40,7 @@ public sealed class MakePartialCodeFixProvider : CodeFixProvider
     {
         foreach (var diagnostic in context.Diagnostics)
         {
+            if (!Fixable(diagnostic)) continue;
             context.RegisterCodeFix(
                 CodeAction.Create(
                     "Make partial",
@@ -50,6 +59,7 @@ public sealed class MakePartialCodeFixProvider : CodeFixProvider
         var declarations = new HashSet<TypeDeclarationSyntax>();
         foreach (var diagnostic in diagnostics)
         {
+            if (!Fixable(diagnostic)) continue;
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             var declaration = node.AncestorsAndSelf().OfType<TypeDeclarationSyntax>().FirstOrDefault();
             // The class and every type declaration around it (all in this document: a type that is not partial

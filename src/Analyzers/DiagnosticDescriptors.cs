@@ -119,4 +119,21 @@ public static class DiagnosticDescriptors
             + "through Learn, as fastai callbacks read self.xb and write self.learn.xb. Assigning the forwarding property is "
             + "compiler error CS0200; this diagnostic, reported beside it, says where the write goes.",
         helpLinkUri: HelpBase + "FCB0008.md");
+
+    /// <summary>The property of an FCB0009 whose member is not saved because a type is not partial (the code fix adds <c>partial</c>).</summary>
+    public const string NotPartialProperty = "NotPartial";
+
+    /// <summary>FCB0009: a [Persist] member the generator cannot save.</summary>
+    public static readonly DiagnosticDescriptor UnpersistableMember = new(
+        id: "FCB0009",
+        title: "[Persist] member cannot be saved",
+        messageFormat: "'{0}' is marked [Persist] but cannot be saved: {1}; it is not in the callback's state, so a resumed fit loses it",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The generator writes SaveState and LoadState for the [Persist] fields and properties of a partial callback. "
+            + "A member must be assignable (or a readonly List<T> or Dictionary<string, T>, filled in place) and of a type a state can hold: "
+            + "bool, numbers, char, string, enums, TimeSpan, DateTime, DateTimeOffset, Guid, Tensor, StateDict, their nullable forms, "
+            + "and arrays, lists and string-keyed dictionaries of these.",
+        helpLinkUri: HelpBase + "FCB0009.md");
 }

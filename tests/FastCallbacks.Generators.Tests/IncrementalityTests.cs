@@ -131,6 +131,24 @@ public class IncrementalityTests
         Assert.That(second.Sources["Samples.Child.g.cs"], Does.Contain("this.Loss();"));
     }
 
+    [Test]
+    public void AddingAPersistedMemberRegeneratesOnlyThatClassAndEditingItsBodiesDoesNot()
+    {
+        var persisting = Callbacks.Replace("[On(Event.AfterFit)] void Stop() { }", "[On(Event.AfterFit)] void Stop() { }\n    [Persist] private int _stops;");
+        var (_, second) = RunTwice(c => ReplaceTree(c, "Callbacks.cs", persisting));
+        var classes = second.Result.Results.Single().TrackedSteps[TrackingNames.CallbackClasses].SelectMany(s => s.Outputs).ToList();
+        Assert.That(classes.Count(o => o.Reason == IncrementalStepRunReason.Modified), Is.EqualTo(1), "Child changed");
+        Assert.That(second.Sources["Samples.Child.g.cs"], Does.Contain("state.Set(\"_stops\", this._stops, global::FastCallbacks.StateCodecs.Int32);"));
+        GeneratorHarness.AssertSameAsFreshRun(second);
+
+        // With the member there, editing a handler body or moving lines changes no model.
+        var compilation = GeneratorHarness.Compile([("Callbacks.cs", persisting), ("Maths.cs", Unrelated)]);
+        var first = GeneratorHarness.Run(compilation);
+        var edited = persisting.Replace("void Start() { }", "void Start() { _ = 1; }").Replace("namespace Samples;", "namespace Samples;\n\n// moved\n");
+        var third = GeneratorHarness.Run(ReplaceTree(compilation, "Callbacks.cs", edited), first.Driver);
+        AssertAllCached(third);
+    }
+
     /// <summary>A generator, its first run over Callbacks.cs and Maths.cs, and the counters after it.</summary>
     private sealed class Counted
     {
@@ -321,9 +339,10 @@ public class IncrementalityTests
         }
     }
 
-    /// <summary>Primitive, string, another model, or an EquatableArray of those: never a symbol, node or location.</summary>
+    /// <summary>Primitive, enum, string, another model, or an EquatableArray of those: never a symbol, node or location.</summary>
     private static bool IsValueLike(Type type) =>
         type.IsPrimitive
+        || type.IsEnum
         || type == typeof(string)
         || type.Namespace == "FastCallbacks.Generators.Models"
         || (type.IsGenericType && type.GetGenericTypeDefinition().Name == "EquatableArray`1" && IsValueLike(type.GetGenericArguments()[0]));

@@ -14,6 +14,8 @@ namespace FastCallbacks.Generators.Declarations;
 /// <list type="bullet">
 /// <item>has a method with an attribute that may be <c>[On]</c>: named <c>On</c> or <c>OnAttribute</c> (however
 /// qualified), or an alias of one of those; or</item>
+/// <item>has a field or property with an attribute that may be <c>[Persist]</c>: named <c>Persist</c> or
+/// <c>PersistAttribute</c>, or an alias of one (the generator writes its SaveState/LoadState); or</item>
 /// <item>names in its base list a type that may be a <c>Callback&lt;TLearner&gt;</c>: a generic <c>Callback&lt;...&gt;</c>,
 /// an alias of one, or a class whose own base list names such a type, transitively (a typed callback's subclass
 /// with no handlers of its own still gets forwarders), including typed callbacks compiled in referenced assemblies.</item>
@@ -26,6 +28,8 @@ internal static class CandidateFilter
 {
     private const string OnName = "On";
     private const string OnAttributeName = "OnAttribute";
+    private const string PersistName = "Persist";
+    private const string PersistAttributeName = "PersistAttribute";
     private const string CallbackName = "Callback";
     private const string TypedCallbackMetadataName = "FastCallbacks.Callback`1";
 
@@ -37,6 +41,8 @@ internal static class CandidateFilter
 
         var onNames = new HashSet<string>(StringComparer.Ordinal) { OnName, OnAttributeName };
         Close(onNames, aliases, static _ => false);
+        var persistNames = new HashSet<string>(StringComparer.Ordinal) { PersistName, PersistAttributeName };
+        Close(persistNames, aliases, static _ => false);
 
         // Names that may denote a typed callback: seeded from metadata and from aliases of Callback<...>, then every
         // class (partial or not) whose base list names one, and every alias of one, until nothing is added.
@@ -60,6 +66,7 @@ internal static class CandidateFilter
         {
             if (!entry.IsPartial) continue;
             if (Any(entry.MethodAttributeNames, name => onNames.Contains(name) || onNames.Contains(name + "Attribute"))
+                || Any(entry.MemberAttributeNames, name => persistNames.Contains(name) || persistNames.Contains(name + "Attribute"))
                 || Any(entry.BaseNames, IsTypedBase))
             {
                 candidates.Add(entry);

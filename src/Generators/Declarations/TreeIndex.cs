@@ -174,12 +174,14 @@ internal readonly record struct UsingAlias(string Name, string Target, bool Targ
 /// <param name="IsPartial">Whether this declaration says <c>partial</c>; only partial classes get a generated part.</param>
 /// <param name="BaseNames">The rightmost simple name of each type in the base list, and whether it has type arguments.</param>
 /// <param name="MethodAttributeNames">The rightmost simple names of the attributes on the class's own methods, without repeats.</param>
+/// <param name="MemberAttributeNames">The rightmost simple names of the attributes on the class's own fields and properties, without repeats.</param>
 internal sealed record ClassEntry(
     ClassDeclarationSyntax Node,
     string Name,
     bool IsPartial,
     ImmutableArray<(string Name, bool IsGeneric)> BaseNames,
-    ImmutableArray<string> MethodAttributeNames)
+    ImmutableArray<string> MethodAttributeNames,
+    ImmutableArray<string> MemberAttributeNames)
 {
     public static ClassEntry Read(ClassDeclarationSyntax declaration)
     {
@@ -195,19 +197,18 @@ internal sealed record ClassEntry(
             baseNames = builder.ToImmutable();
         }
 
-        List<string>? attributeNames = null;
+        List<string>? methodAttributes = null;
+        List<string>? memberAttributes = null;
         foreach (var member in declaration.Members)
         {
-            if (member is not MethodDeclarationSyntax method) continue;
-            foreach (var list in method.AttributeLists)
+            switch (member)
             {
-                foreach (var attribute in list.Attributes)
-                {
-                    var name = SimpleNames.Rightmost(attribute.Name).Name;
-                    if (name is null) continue;
-                    attributeNames ??= [];
-                    if (!attributeNames.Contains(name)) attributeNames.Add(name);
-                }
+                case MethodDeclarationSyntax method:
+                    AddNames(ref methodAttributes, method.AttributeLists);
+                    break;
+                case FieldDeclarationSyntax or PropertyDeclarationSyntax:
+                    AddNames(ref memberAttributes, member.AttributeLists);
+                    break;
             }
         }
 
@@ -216,7 +217,22 @@ internal sealed record ClassEntry(
             declaration.Identifier.ValueText,
             declaration.Modifiers.Any(SyntaxKind.PartialKeyword),
             baseNames,
-            attributeNames is null ? ImmutableArray<string>.Empty : attributeNames.ToImmutableArray());
+            methodAttributes is null ? ImmutableArray<string>.Empty : methodAttributes.ToImmutableArray(),
+            memberAttributes is null ? ImmutableArray<string>.Empty : memberAttributes.ToImmutableArray());
+    }
+
+    private static void AddNames(ref List<string>? names, SyntaxList<AttributeListSyntax> lists)
+    {
+        foreach (var list in lists)
+        {
+            foreach (var attribute in list.Attributes)
+            {
+                var name = SimpleNames.Rightmost(attribute.Name).Name;
+                if (name is null) continue;
+                names ??= [];
+                if (!names.Contains(name)) names.Add(name);
+            }
+        }
     }
 }
 

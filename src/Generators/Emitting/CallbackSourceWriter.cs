@@ -13,11 +13,14 @@ internal static class CallbackSourceWriter
 {
     private const string EventType = "global::FastCallbacks.Event";
     private const string EventSetType = "global::FastCallbacks.EventSet";
+    private const string StateDictType = "global::FastCallbacks.StateDict";
+    private const string StatefulInterface = "global::FastCallbacks.IStatefulCallback";
 
     /// <summary>Whether <see cref="Write"/> has anything to put in a file for the class.</summary>
     public static bool HasOutput(CallbackClassModel model) =>
         (HandledEvents(model) != 0 && !(model.Type.DeclaresDispatch && model.Type.DeclaresGetHandledEvents))
-        || model.Type.ForwardedProperties.Count > 0;
+        || model.Type.ForwardedProperties.Count > 0
+        || model.Persistence is not null;
 
     /// <summary>The generated file for one callback class.</summary>
     public static string Write(CallbackClassModel model)
@@ -37,12 +40,16 @@ internal static class CallbackSourceWriter
             writer.Line($"namespace {type.Namespace}");
             writer.Open();
         }
-        foreach (var declaration in type.Declarations)
+        for (var i = 0; i < type.Declarations.Count; i++)
         {
+            var declaration = type.Declarations[i];
             // `ref` must come before `partial`; every other keyword goes after it.
-            writer.Line(declaration.Keyword == "ref struct"
+            var header = declaration.Keyword == "ref struct"
                 ? $"ref partial struct {declaration.NameWithTypeParameters}"
-                : $"partial {declaration.Keyword} {declaration.NameWithTypeParameters}");
+                : $"partial {declaration.Keyword} {declaration.NameWithTypeParameters}";
+            // The first class of a hierarchy to persist implements the interface; the ones below it override.
+            if (i == type.Declarations.Count - 1 && model.Persistence is { OverridesBase: false }) header += $" : {StatefulInterface}";
+            writer.Line(header);
             writer.Open();
         }
 
@@ -54,6 +61,7 @@ internal static class CallbackSourceWriter
         if (handled != 0 && type.DeclaresDispatch && !type.DeclaresDispatchWrapsExceptions)
             members.Add(() => WriteDispatchWrapsExceptions(writer, wraps: false));
         foreach (var property in type.ForwardedProperties) members.Add(() => WriteForwardedProperty(writer, property));
+        if (model.Persistence is { } persistence) members.Add(() => WritePersistence(writer, persistence));
         for (var i = 0; i < members.Count; i++)
         {
             if (i > 0) writer.Line();
@@ -147,6 +155,65 @@ internal static class CallbackSourceWriter
         writer.Line($"/// <summary>Forwards to the learner's <c>{property.Name.TrimStart('@')}</c>.</summary>");
         writer.Line($"public {property.TypeName} {property.Name} => this.Attached.{property.Name};");
     }
+
+    /// <summary>
+    /// SaveState and LoadState for the [Persist] members, and the two partial hooks they call. Nullable analysis is off
+    /// around them: the codecs' nullable element types would otherwise warn against the members' annotations (a value
+    /// loaded is the value saved, so its nullability is the member's).
+    /// </summary>
+    private static void WritePersistence(IndentedWriter writer, PersistenceModel persistence)
+    {
+        var modifiers = persistence.OverridesBase ? "public override" : persistence.IsSealed ? "public" : "public virtual";
+        var members = persistence.Members;
+        writer.Line("#nullable disable");
+        writer.Line("/// <inheritdoc/>");
+        writer.Line($"{modifiers} void SaveState({StateDictType} state)");
+        writer.Open();
+        if (persistence.OverridesBase) writer.Line("base.SaveState(state);");
+        foreach (var member in members)
+            writer.Line($"state.Set({Literal(member.Key)}, this.{member.Identifier}, {member.Codec});");
+        writer.Line("this.OnSaveState(state);");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <inheritdoc/>");
+        writer.Line($"{modifiers} void LoadState({StateDictType} state)");
+        writer.Open();
+        // Everything is read before anything is assigned: a state that does not fit changes nothing of this class.
+        for (var i = 0; i < members.Count; i++)
+            writer.Line($"var __value{i} = state.Get({Literal(members[i].Key)}, {members[i].Codec});");
+        if (persistence.OverridesBase) writer.Line("base.LoadState(state);");
+        writer.Line("this.OnLoadState(state);");
+        for (var i = 0; i < members.Count; i++)
+        {
+            var member = members[i];
+            switch (member.Assignment)
+            {
+                case Parsing.PersistAssignment.FillList:
+                    writer.Line($"this.{member.Identifier}.Clear();");
+                    writer.Line($"if (__value{i} != null) this.{member.Identifier}.AddRange(__value{i});");
+                    break;
+                case Parsing.PersistAssignment.FillDictionary:
+                    writer.Line($"this.{member.Identifier}.Clear();");
+                    writer.Line($"if (__value{i} != null) foreach (var __pair in __value{i}) this.{member.Identifier}.Add(__pair.Key, __pair.Value);");
+                    break;
+                default:
+                    writer.Line($"this.{member.Identifier} = __value{i};");
+                    break;
+            }
+        }
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Called by <see cref=\"SaveState\"/> after the [Persist] members: implement it to save more.</summary>");
+        writer.Line($"partial void OnSaveState({StateDictType} state);");
+        writer.Line();
+        writer.Line("/// <summary>Called by <see cref=\"LoadState\"/> once the [Persist] members are read, before they are assigned: implement it to load what <c>OnSaveState</c> saved.</summary>");
+        writer.Line($"partial void OnLoadState({StateDictType} state);");
+        writer.Line("#nullable restore");
+    }
+
+    /// <summary>A C# string literal.</summary>
+    private static string Literal(string value) =>
+        Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
 
     /// <summary>A StringBuilder that indents lines by four spaces per level and writes braces.</summary>
     private sealed class IndentedWriter

@@ -49,5 +49,21 @@ internal sealed record CallbackTypeModel(
     bool DeclaresDispatchWrapsExceptions,
     EquatableArray<ForwardedPropertyModel> ForwardedProperties);
 
-/// <summary>Everything the emit step needs for one generated file, and the output of the parse step: the class and its handlers in order.</summary>
-internal sealed record CallbackClassModel(CallbackTypeModel Type, EquatableArray<HandlerModel> Handlers);
+/// <summary>
+/// One <c>[Persist]</c> member: <see cref="Identifier"/> as written in C#, its <see cref="Key"/> in the state, the C#
+/// expression of its codec, and how a loaded value is assigned (<see cref="Parsing.PersistAssignment"/>).
+/// </summary>
+internal sealed record PersistedMemberModel(string Identifier, string Key, string Codec, Parsing.PersistAssignment Assignment);
+
+/// <summary>
+/// The <c>SaveState</c>/<c>LoadState</c> to generate for a class's <c>[Persist]</c> members. <see cref="OverridesBase"/>:
+/// an ancestor persists too, so the methods override it and call it; otherwise the class implements
+/// <c>IStatefulCallback</c> itself (with virtual methods unless it is <see cref="IsSealed"/>).
+/// </summary>
+internal sealed record PersistenceModel(EquatableArray<PersistedMemberModel> Members, bool OverridesBase, bool IsSealed);
+
+/// <summary>
+/// Everything the emit step needs for one generated file, and the output of the parse step: the class, its handlers in
+/// order, and its persisted members (null when it has none to save).
+/// </summary>
+internal sealed record CallbackClassModel(CallbackTypeModel Type, EquatableArray<HandlerModel> Handlers, PersistenceModel? Persistence = null);

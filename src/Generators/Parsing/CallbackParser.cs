@@ -63,7 +63,7 @@ internal static class CallbackParser
 
         var model = ParseCallbackType(type, cancellationToken);
         if (model is null) return null;
-        var result = new CallbackClassModel(model, Handlers(type));
+        var result = new CallbackClassModel(model, Handlers(type), PersistenceOf(type, cancellationToken));
         return CallbackSourceWriter.HasOutput(result) ? result : null;
     }
 
@@ -104,6 +104,17 @@ internal static class CallbackParser
                 Events: EventsToDispatch(method));
         }
         return models.ToEquatableArray();
+    }
+
+    /// <summary>The SaveState/LoadState of the class's own [Persist] members, or null when there is none to save (FCB0009 says why).</summary>
+    private static PersistenceModel? PersistenceOf(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var plan = Persistence.Plan(type, cancellationToken);
+        if (plan.Members.Count == 0) return null;
+        return new PersistenceModel(
+            plan.Members.Select(m => new PersistedMemberModel(m.Identifier, m.Key, m.Codec, m.Assignment)).ToEquatableArray(),
+            plan.HasPersistingBase,
+            type.IsSealed);
     }
 
     /// <summary>The class-level model, or null when the generator must leave the class alone.</summary>

@@ -13,7 +13,7 @@ namespace FastCallbacks;
 /// </remarks>
 public sealed partial class GradientAccumulation : Callback
 {
-    private int _count;
+    [Persist] private int _count;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="nAcc">Samples to accumulate before each optimizer step (at least 1).</param>

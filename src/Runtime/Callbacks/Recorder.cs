@@ -7,6 +7,9 @@ namespace FastCallbacks;
 /// learning rates, and one row per epoch of losses and metrics, sent to <see cref="Learner.Logger"/>.
 /// </summary>
 /// <remarks>
+/// <para>Its history (losses, learning rates, rows, and the smoothed loss with the training metrics it is
+/// accumulating) is part of its state (<see cref="IStatefulCallback"/>), so a fit resumed from a training checkpoint
+/// records as if it had never stopped.</para>
 /// During <see cref="Learner.GetPreds"/>, <see cref="Learner.Validate"/> and <see cref="Learner.Predict"/>
 /// (<see cref="Learner.IsInferenceRun"/>) it keeps the last fit's history as it is: it computes the validation
 /// loss and metrics of the run (what <see cref="Learner.Validate"/> returns) but clears, appends and logs nothing.
@@ -17,10 +20,10 @@ namespace FastCallbacks;
 /// <param name="beta">Smoothing of the training loss.</param>
 public sealed partial class Recorder(bool addTime = true, bool trainMetrics = false, bool validMetrics = true, double beta = 0.98) : Callback, IRemovedOnFetch
 {
-    private readonly List<double> _lrs = [];
-    private readonly List<int> _iters = [];
-    private readonly List<double> _losses = [];
-    private readonly List<IReadOnlyList<double?>> _values = [];
+    [Persist("lrs")] private readonly List<double> _lrs = [];
+    [Persist("iters")] private readonly List<int> _iters = [];
+    [Persist("losses")] private readonly List<double> _losses = [];
+    [Persist("values")] private readonly List<IReadOnlyList<double?>> _values = [];
     private readonly AvgLoss _loss = new();
     private readonly Stopwatch _timer = new();
     private Metric[] _trainMets = [];
@@ -157,5 +160,35 @@ public sealed partial class Recorder(bool addTime = true, bool trainMetrics = fa
         _values.Add(row);
         if (learn.IsMainProcess) learn.Logger?.Invoke(new EpochLog(_metricNames, learn.Epoch, row, AddTime ? _timer.Elapsed : null));
         _iters.Add(SmoothLoss.Count);
+    }
+
+    // The smoothed loss runs across epochs, and training metrics across a phase: a checkpoint taken mid-epoch keeps
+    // what they have accumulated. The metrics are the learner's (one set, reset at every phase).
+    partial void OnSaveState(StateDict state)
+    {
+        state.Set("smooth_loss", Saved(SmoothLoss), StateCodecs.State);
+        if (TrainMetrics) state.Set("train_metrics", Attached.Metrics.Select(Saved).ToList(), StateCodecs.List(StateCodecs.State));
+    }
+
+    partial void OnLoadState(StateDict state)
+    {
+        var smooth = state.Get("smooth_loss", StateCodecs.State) ?? new StateDict();
+        var metrics = Attached.Metrics;
+        List<StateDict>? train = null;
+        if (TrainMetrics)
+        {
+            train = state.Get("train_metrics", StateCodecs.List(StateCodecs.State)) ?? [];
+            if (train.Count != metrics.Count)
+                throw new InvalidDataException($"The recorder's state has {train.Count} training metrics, and this learner has {metrics.Count} ({string.Join(", ", metrics.Select(m => m.Name))}).");
+        }
+        SmoothLoss.LoadState(smooth);
+        for (var i = 0; i < (train?.Count ?? 0); i++) metrics[i].LoadState(train![i] ?? new StateDict());
+    }
+
+    private static StateDict Saved(Metric metric)
+    {
+        var state = new StateDict();
+        metric.SaveState(state);
+        return state;
     }
 }

@@ -12,6 +12,7 @@ public interface IDisablesTrackers;
 /// fastai's <c>TrackerCallback</c> (order 60): after every epoch, reads the monitored column of the recorder's
 /// last row and records whether it improved on the best value so far (<see cref="Best"/>, <see cref="NewBest"/>).
 /// Base of <see cref="EarlyStoppingCallback"/>, <see cref="SaveModelCallback"/> and <see cref="ReduceLROnPlateau"/>.
+/// The best value is part of its state (<see cref="IStatefulCallback"/>), so a resumed fit keeps it.
 /// </summary>
 /// <remarks>
 /// It does not run during <see cref="Learner.GetPreds"/>, <see cref="Learner.Validate"/> or
@@ -28,7 +29,7 @@ public partial class TrackerCallback : Callback, IRemovedOnFetch
     public static readonly Func<double, double, bool> Greater = static (a, b) => a > b;
 
     private readonly double _delta;
-    private bool _hasBest;
+    [Persist] private bool _hasBest;
 
     /// <summary>Creates a tracker.</summary>
     /// <param name="monitor">The recorder column to watch: "valid_loss", "train_loss" or a metric's name.</param>
@@ -66,10 +67,10 @@ public partial class TrackerCallback : Callback, IRemovedOnFetch
     public bool ResetOnFit { get; }
     /// <summary>Whether <see cref="Comp"/> prefers lower values.</summary>
     public bool LowerIsBetter { get; }
-    /// <summary>The best value seen (±infinity before the first epoch).</summary>
-    public double Best { get; private set; }
+    /// <summary>The best value seen (±infinity before the first epoch); kept in training checkpoints.</summary>
+    [Persist] public double Best { get; private set; }
     /// <summary>Whether the last epoch set a new best.</summary>
-    public bool NewBest { get; private set; }
+    [Persist] public bool NewBest { get; private set; }
     /// <summary>The index of <see cref="Monitor"/> in the recorder's rows (<see cref="Recorder.Values"/>).</summary>
     protected int MonitorIndex { get; private set; } = -1;
 

@@ -7,7 +7,7 @@ namespace FastCallbacks;
 /// </summary>
 public sealed partial class EarlyStoppingCallback : TrackerCallback
 {
-    private PatienceCounter _patience;
+    [Persist] private int _wait;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -29,20 +29,20 @@ public sealed partial class EarlyStoppingCallback : TrackerCallback
     public int Patience { get; }
 
     /// <summary>Epochs since the last improvement.</summary>
-    public int Wait => _patience.Wait;
+    public int Wait => _wait;
 
     [On(Event.BeforeFit)]
     private void BeforeFit()
     {
-        if (Run) _patience.Wait = 0;
+        if (Run) _wait = 0;
     }
 
     [On(Event.AfterEpoch)]
     private void AfterEpoch()
     {
-        if (!_patience.Exhausted(NewBest, Patience)) return;
+        if (!PatienceCounter.Exhausted(ref _wait, NewBest, Patience)) return;
         var learn = Attached;
-        learn.Log($"No improvement since epoch {learn.Epoch - _patience.Wait}: early stopping");
+        learn.Log($"No improvement since epoch {learn.Epoch - _wait}: early stopping");
         throw new CancelFitException();
     }
 }
@@ -57,8 +57,8 @@ public sealed partial class EarlyStoppingCallback : TrackerCallback
 /// </summary>
 public sealed partial class SaveModelCallback : TrackerCallback
 {
-    private bool _saved;
-    private byte[]? _inMemory;
+    [Persist] private bool _saved;
+    [Persist] private byte[]? _inMemory;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -97,7 +97,14 @@ public sealed partial class SaveModelCallback : TrackerCallback
     /// <summary>Whether the optimizer's state is saved and loaded too.</summary>
     public bool WithOpt { get; }
     /// <summary>The file last written, or null.</summary>
-    public string? LastSavedPath { get; private set; }
+    [Persist] public string? LastSavedPath { get; private set; }
+
+    [On(Event.BeforeFit)]
+    private void BeforeFit()
+    {
+        // A process killed while saving leaves the temporary file of its atomic write behind.
+        if (Run && Attached.IsMainProcess) AtomicFile.RemoveLeftovers(Attached.CheckpointPath(Fname));
+    }
 
     [On(Event.AfterEpoch)]
     private void AfterEpoch()
@@ -141,7 +148,7 @@ public sealed partial class SaveModelCallback : TrackerCallback
 /// </summary>
 public sealed partial class ReduceLROnPlateau : TrackerCallback
 {
-    private PatienceCounter _patience;
+    [Persist] private int _wait;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="monitor">The recorder column to watch.</param>
@@ -172,36 +179,36 @@ public sealed partial class ReduceLROnPlateau : TrackerCallback
     /// <summary>The lowest learning rate.</summary>
     public double MinLr { get; }
 
+    /// <summary>Epochs since the last improvement or reduction.</summary>
+    public int Wait => _wait;
+
     [On(Event.BeforeFit)]
     private void BeforeFit()
     {
-        if (Run) _patience.Wait = 0;
+        if (Run) _wait = 0;
     }
 
     [On(Event.AfterEpoch)]
     private void AfterEpoch()
     {
-        if (!_patience.Exhausted(NewBest, Patience)) return;
+        if (!PatienceCounter.Exhausted(ref _wait, NewBest, Patience)) return;
         var learn = Attached;
         var opt = learn.Opt ?? throw new InvalidOperationException("ReduceLROnPlateau needs the learner's optimizer, which does not exist yet.");
         var old = opt.GetHyper("lr");
         foreach (var h in opt.Hypers) h["lr"] = Math.Max(h["lr"] / Factor, MinLr);
-        _patience.Wait = 0;
+        _wait = 0;
         var lr = opt.GetHyper("lr");
         if (lr < old) learn.Log($"Epoch {learn.Epoch}: reducing lr to {Format(lr)}");
     }
 }
 
 /// <summary>Counts epochs without a new best, for the trackers that act after <c>patience</c> of them in a row.</summary>
-internal struct PatienceCounter
+internal static class PatienceCounter
 {
-    /// <summary>Epochs since the last new best.</summary>
-    public int Wait;
-
-    /// <summary>Records one epoch; true when <paramref name="patience"/> epochs in a row brought no new best.</summary>
-    public bool Exhausted(bool newBest, int patience)
+    /// <summary>Records one epoch in <paramref name="wait"/> (epochs since the last new best); true when <paramref name="patience"/> epochs in a row brought no new best.</summary>
+    public static bool Exhausted(ref int wait, bool newBest, int patience)
     {
-        Wait = newBest ? 0 : Wait + 1;
-        return Wait >= patience;
+        wait = newBest ? 0 : wait + 1;
+        return wait >= patience;
     }
 }

@@ -97,8 +97,59 @@ public partial class Learner
         if (!File.Exists(file))
             throw new FileNotFoundException(
                 $"There is no checkpoint `{name}` at {IOPath.GetFullPath(file)}. Save one with learner.Save(\"{name}\") or SaveModelCallback, or check Path and ModelDir.", file);
+        if (TrainingCheckpoint.HasHeader(file))
+        {
+            LoadFromTrainingCheckpoint(name, file, withOpt, strict);
+            return;
+        }
         using var stream = File.OpenRead(file);
         ReadCheckpoint(stream, name, file, withOpt, strict);
+    }
+
+    /// <summary>The model (and the optimizer's state) of a training checkpoint that <see cref="CheckpointCallback"/> wrote.</summary>
+    private void LoadFromTrainingCheckpoint(string name, string file, bool withOpt, bool strict)
+    {
+        using var checkpoint = TrainingCheckpoint.Read(file);
+        var sd = Model.state_dict();
+        var saved = checkpoint.Model;
+        var wrong = sd.Where(kv => saved.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape)).Select(kv => $"`{kv.Key}`").ToList();
+        var missing = sd.Keys.Where(k => !saved.ContainsKey(k)).Select(k => $"`{k}`").ToList();
+        var unexpected = saved.Keys.Where(k => !sd.ContainsKey(k)).Select(k => $"`{k}`").ToList();
+        if (wrong.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
+            throw new InvalidOperationException(
+                $"Checkpoint `{name}` ({file}) holds another model: " +
+                string.Join("; ", new[]
+                {
+                    wrong.Count > 0 ? $"other shapes for {string.Join(", ", wrong.Take(5))}" : null,
+                    missing.Count > 0 ? $"no {string.Join(", ", missing.Take(5))}" : null,
+                    unexpected.Count > 0 ? $"unknown {string.Join(", ", unexpected.Take(5))}" : null,
+                }.OfType<string>()) + ". The model is as it was.");
+        if (withOpt && Opt is null) CreateOpt();
+        using var before = withOpt ? ModelSnapshot.Capture(Model, null) : null;
+        using (TorchSharp.torch.no_grad())
+        {
+            foreach (var (key, t) in sd)
+                if (saved.TryGetValue(key, out var value)) t.copy_(value);
+        }
+        if (!withOpt) return;
+        if (checkpoint.Optimizer.Length == 0)
+        {
+            Log("Saved file doesn't contain an optimizer state.");
+            return;
+        }
+        using var ms = new MemoryStream(checkpoint.Optimizer, writable: false);
+        using var reader = new BinaryReader(ms, Encoding.UTF8);
+        try
+        {
+            Opt!.LoadState(reader);
+        }
+        catch (InvalidDataException e)
+        {
+            before!.Restore(Model, null);
+            throw new InvalidOperationException(
+                $"Checkpoint `{name}` holds an optimizer state that does not fit this learner's {Opt!.Name} ({e.Message}). The model is as it was. " +
+                "Load it with withOpt: false, or create the learner with the same optFunc and splitter.", e);
+        }
     }
 
     private void ReadCheckpoint(Stream stream, string name, string file, bool withOpt, bool strict)
@@ -164,6 +215,24 @@ internal static class AtomicFile
     /// <summary>Test hook: runs after the content is written to the temporary file and before it replaces the target.</summary>
     [ThreadStatic]
     internal static Action<Stream>? BeforeCommit;
+
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="path"/> left behind when their process was killed
+    /// (a write that fails otherwise deletes its own). Only for a file one process writes at a time.
+    /// </summary>
+    public static void RemoveLeftovers(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder)) return;
+        var prefix = $".{Path.GetFileName(full)}.";
+        foreach (var file in Directory.EnumerateFiles(folder, prefix + "*.tmp"))
+        {
+            var guid = Path.GetFileName(file)[prefix.Length..^".tmp".Length];
+            if (guid.Length != 32 || !Guid.TryParseExact(guid, "N", out _)) continue;
+            try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
 
     /// <summary>
     /// Writes <paramref name="path"/> through <paramref name="write"/>: into a temporary file in the same folder,

@@ -14,6 +14,7 @@ public partial class Learner
     private int _fitting;
     private CancellationToken _cancellation;
     private int _startEpoch;
+    private int _startBatch;
 
     /// <summary>
     /// Trains for <paramref name="nEpoch"/> epochs. Dispatches fastai's events in fastai's order; see
@@ -26,22 +27,30 @@ public partial class Learner
     /// <param name="cbs">Callbacks added for this fit only; removed afterwards, even when the fit fails.</param>
     /// <param name="resetOpt">Create a fresh optimizer (discarding its state) before fitting.</param>
     /// <param name="startEpoch">Skip the epochs before this one (resume a fit; the schedule sees the skipped epochs as done).</param>
+    /// <param name="resumeFrom">Resume from this training checkpoint (written by <see cref="CheckpointCallback"/>: its name in
+    /// <c>Path/ModelDir</c>, or a path to the file): the model, optimizer, callbacks' states, data order and random
+    /// generator come back as they were, and the fit goes on from the checkpoint's epoch and batch. Call with the
+    /// arguments the fit was started with. Null starts afresh.</param>
     /// <param name="cancellationToken">When cancelled, the fit stops at the next batch boundary as if a
     /// <see cref="CancelFitException"/> had been thrown: AfterCancelFit and AfterFit run.</param>
     /// <exception cref="CallbackException">A handler threw; the original exception is inside.</exception>
     /// <exception cref="InvalidOperationException">The training set has no batches (and there are epochs to run), or the learner is already fitting.</exception>
     /// <exception cref="ArgumentException">The rates do not fit the parameter groups, or the splitter's groups are not valid (nothing changes).</exception>
+    /// <exception cref="CheckpointException">The checkpoint of <paramref name="resumeFrom"/> is damaged or does not fit this learner and fit (nothing changes).</exception>
     public void Fit(int nEpoch, PerGroup? lr = null, double? wd = null, IEnumerable<Callback>? cbs = null,
-        bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
+        bool resetOpt = false, int startEpoch = 0, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         CheckFit(nEpoch, startEpoch);
         if (Interlocked.Exchange(ref _fitting, 1) == 1) throw AlreadyFitting();
         try
         {
             using var temporary = AddedCbs(cbs);
-            PrepareOpt(resetOpt, lr, wd);
+            // Resuming, the optimizer's rates and state are the checkpoint's (Learner.Resume.cs).
+            using var resume = BeginResume(resumeFrom, nEpoch, startEpoch, resetOpt);
+            if (resume is null) PrepareOpt(resetOpt, lr, wd);
             NEpoch = nEpoch;
-            _startEpoch = startEpoch;
+            _startEpoch = resume?.Epoch ?? startEpoch;
+            _startBatch = resume?.Batch ?? 0;
             _cancellation = cancellationToken;
             WithEvents<CancelFitException>(_stages.DoFit, Event.BeforeFit, Event.AfterCancelFit, Event.AfterFit);
             EndCleanup();
@@ -112,8 +121,11 @@ public partial class Learner
         var dl = Dl;
         NIter = dl?.Count ?? 0;
         if (dl is null) return;
-        using var batches = dl.GetEnumerator();
-        for (var i = 0; ; i++)
+        // A fit resumed mid-epoch starts its first training phase at the checkpoint's batch: the loader never makes the
+        // batches before it, and Iter goes on from there.
+        var start = Training && Epoch == _startEpoch ? _startBatch : 0;
+        using var batches = dl.GetEnumerator(start);
+        for (var i = start; ; i++)
         {
             // A batch boundary: the only place a cancellation token stops a fit.
             if (_cancellation.IsCancellationRequested) throw new CancelFitException();

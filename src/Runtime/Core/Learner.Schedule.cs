@@ -25,16 +25,19 @@ public partial class Learner
     /// <param name="cbs">Callbacks for this fit only.</param>
     /// <param name="resetOpt">Create a fresh optimizer first.</param>
     /// <param name="startEpoch">Resume at this epoch; the schedule continues where it would be.</param>
+    /// <param name="resumeFrom">Resume from this training checkpoint (see <see cref="Fit"/>'s): call with the arguments the fit was started with.</param>
     /// <param name="cancellationToken">Stops the fit at the next batch boundary.</param>
     /// <exception cref="ArgumentException">The rates do not fit the parameter groups (nothing changes).</exception>
+    /// <exception cref="CheckpointException">The checkpoint of <paramref name="resumeFrom"/> does not fit (nothing changes).</exception>
     public void FitOneCycle(int nEpoch, PerGroup? lrMax = null, double div = 25.0, double divFinal = 1e5, double pctStart = 0.25,
         double? wd = null, (double Start, double Middle, double End)? moms = null, IEnumerable<Callback>? cbs = null,
-        bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
+        bool resetOpt = false, int startEpoch = 0, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         CheckPositive(div, nameof(div));
         CheckPositive(divFinal, nameof(divFinal));
         CheckPct(pctStart);
-        var max = RatesForRecipe(nEpoch, startEpoch, lrMax, resetOpt);
+        using var recipe = Recipe(nameof(FitOneCycle));
+        var max = RatesForRecipe(nEpoch, startEpoch, lrMax, resumeFrom);
         var (m0, m1, m2) = moms ?? Moms;
         var scheds = new Dictionary<string, IReadOnlyList<Func<double, double>>>
         {
@@ -42,7 +45,7 @@ public partial class Learner
         };
         if (Opt!.HasHyper("mom")) scheds["mom"] = [Schedules.CombinedCos(pctStart, m0, m1, m2)];
         Fit(nEpoch, wd: wd, cbs: [ParamScheduler.ForGroups(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
-            cancellationToken: cancellationToken);
+            resumeFrom: resumeFrom, cancellationToken: cancellationToken);
     }
 
     /// <summary>
@@ -57,20 +60,23 @@ public partial class Learner
     /// <param name="cbs">Callbacks for this fit only.</param>
     /// <param name="resetOpt">Create a fresh optimizer first.</param>
     /// <param name="startEpoch">Resume at this epoch.</param>
+    /// <param name="resumeFrom">Resume from this training checkpoint (see <see cref="Fit"/>'s): call with the arguments the fit was started with.</param>
     /// <param name="cancellationToken">Stops the fit at the next batch boundary.</param>
     /// <exception cref="ArgumentException">The rates do not fit the parameter groups (nothing changes).</exception>
+    /// <exception cref="CheckpointException">The checkpoint of <paramref name="resumeFrom"/> does not fit (nothing changes).</exception>
     public void FitFlatCos(int nEpoch, PerGroup? lr = null, double divFinal = 1e5, double pctStart = 0.75, double? wd = null,
-        IEnumerable<Callback>? cbs = null, bool resetOpt = false, int startEpoch = 0, CancellationToken cancellationToken = default)
+        IEnumerable<Callback>? cbs = null, bool resetOpt = false, int startEpoch = 0, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         CheckPositive(divFinal, nameof(divFinal));
         CheckPct(pctStart);
-        var rates = RatesForRecipe(nEpoch, startEpoch, lr, resetOpt);
+        using var recipe = Recipe(nameof(FitFlatCos));
+        var rates = RatesForRecipe(nEpoch, startEpoch, lr, resumeFrom);
         var scheds = new Dictionary<string, IReadOnlyList<Func<double, double>>>
         {
             ["lr"] = PerGroupSchedule(rates, r => Schedules.CombinedCos(pctStart, r, r, r / divFinal)),
         };
         Fit(nEpoch, wd: wd, cbs: [ParamScheduler.ForGroups(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
-            cancellationToken: cancellationToken);
+            resumeFrom: resumeFrom, cancellationToken: cancellationToken);
     }
 
     /// <summary>
@@ -87,11 +93,13 @@ public partial class Learner
     /// <param name="resetOpt">Create a fresh optimizer first.</param>
     /// <param name="wd">Weight decay for this fit.</param>
     /// <param name="startEpoch">Resume at this epoch.</param>
+    /// <param name="resumeFrom">Resume from this training checkpoint (see <see cref="Fit"/>'s): call with the arguments the fit was started with.</param>
     /// <param name="cancellationToken">Stops the fit at the next batch boundary.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="nCycles"/>, <paramref name="cycleLen"/> or <paramref name="cycleMult"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The rates do not fit the parameter groups (nothing changes).</exception>
+    /// <exception cref="CheckpointException">The checkpoint of <paramref name="resumeFrom"/> does not fit (nothing changes).</exception>
     public void FitSgdr(int nCycles, int cycleLen, PerGroup? lrMax = null, int cycleMult = 2, IEnumerable<Callback>? cbs = null,
-        bool resetOpt = false, double? wd = null, int startEpoch = 0, CancellationToken cancellationToken = default)
+        bool resetOpt = false, double? wd = null, int startEpoch = 0, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nCycles, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(cycleLen, 1);
@@ -101,14 +109,15 @@ public partial class Learner
         var lengths = new long[nCycles];
         for (var i = 0; i < nCycles; i++, len *= cycleMult) epochs = checked(epochs + (lengths[i] = len));
         var nEpoch = checked((int)epochs);
-        var max = RatesForRecipe(nEpoch, startEpoch, lrMax, resetOpt);
+        using var recipe = Recipe(nameof(FitSgdr));
+        var max = RatesForRecipe(nEpoch, startEpoch, lrMax, resumeFrom);
         var pcts = lengths.Select(l => (double)l / nEpoch).ToArray();
         var scheds = new Dictionary<string, IReadOnlyList<Func<double, double>>>
         {
             ["lr"] = PerGroupSchedule(max, m => Schedules.CombineScheds(pcts, lengths.Select(_ => Schedules.SchedCos(m, 0)).ToArray())),
         };
         Fit(nEpoch, wd: wd, cbs: [ParamScheduler.ForGroups(scheds), .. cbs ?? []], resetOpt: resetOpt, startEpoch: startEpoch,
-            cancellationToken: cancellationToken);
+            resumeFrom: resumeFrom, cancellationToken: cancellationToken);
     }
 
     /// <summary>
@@ -127,11 +136,14 @@ public partial class Learner
     /// <param name="wd">Weight decay for both stages.</param>
     /// <param name="moms">Momentum at start, middle and end of both stages (default: <see cref="Moms"/>).</param>
     /// <param name="cbs">Callbacks for both stages.</param>
+    /// <param name="resumeFrom">Resume from this training checkpoint, taken in either stage (see <see cref="Fit"/>'s): call
+    /// with the arguments FineTune was started with. A checkpoint of the unfrozen stage skips the frozen one.</param>
     /// <param name="cancellationToken">Stops the current stage at the next batch boundary; the next one does not start.</param>
     /// <exception cref="InvalidOperationException">The model has one parameter group (nothing changes).</exception>
+    /// <exception cref="CheckpointException">The checkpoint of <paramref name="resumeFrom"/> does not fit (nothing changes).</exception>
     public void FineTune(int epochs, double baseLr = 2e-3, int freezeEpochs = 1, double lrMult = 100, double pctStart = 0.3,
         double div = 5.0, double divFinal = 1e5, double? wd = null, (double Start, double Middle, double End)? moms = null,
-        IEnumerable<Callback>? cbs = null, CancellationToken cancellationToken = default)
+        IEnumerable<Callback>? cbs = null, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         ArgumentOutOfRangeException.ThrowIfNegative(freezeEpochs);
@@ -142,24 +154,113 @@ public partial class Learner
         if (!(lrMult > 0) || !double.IsFinite(lrMult)) throw new ArgumentOutOfRangeException(nameof(lrMult), lrMult, "FineTune: lrMult must be positive.");
         CheckFit(Math.Max(epochs, freezeEpochs), 0);
         var list = cbs?.ToList();
-        Freeze();
-        FitOneCycle(freezeEpochs, PerGroup.Slice(baseLr), pctStart: 0.99, divFinal: divFinal, wd: wd, moms: moms, cbs: list,
-            cancellationToken: cancellationToken);
-        if (cancellationToken.IsCancellationRequested) return;
+        // The stage a checkpoint was taken in: the frozen one (0) runs again from it, the unfrozen one (1) skips the frozen.
+        var stage = resumeFrom is null ? 0 : FineTuneStage(resumeFrom);
+        if (stage == 0)
+        {
+            using (Recipe(nameof(FineTune), 0))
+            using (var undo = resumeFrom is null ? null : OptimizerUndo.Capture(this))
+            {
+                Freeze();
+                try
+                {
+                    FitOneCycle(freezeEpochs, PerGroup.Slice(baseLr), pctStart: 0.99, divFinal: divFinal, wd: wd, moms: moms, cbs: list,
+                        resumeFrom: resumeFrom, cancellationToken: cancellationToken);
+                }
+                catch (CheckpointException)
+                {
+                    undo?.Restore(this);
+                    throw;
+                }
+            }
+            resumeFrom = null;
+            if (cancellationToken.IsCancellationRequested) return;
+        }
         baseLr /= 2;
-        Unfreeze();
-        FitOneCycle(epochs, PerGroup.Slice(baseLr / lrMult, baseLr), div: div, divFinal: divFinal, pctStart: pctStart, wd: wd, moms: moms,
-            cbs: list, cancellationToken: cancellationToken);
+        using (Recipe(nameof(FineTune), 1))
+        using (var undo = resumeFrom is null ? null : OptimizerUndo.Capture(this))
+        {
+            Unfreeze();
+            try
+            {
+                FitOneCycle(epochs, PerGroup.Slice(baseLr / lrMult, baseLr), div: div, divFinal: divFinal, pctStart: pctStart, wd: wd, moms: moms,
+                    cbs: list, resumeFrom: resumeFrom, cancellationToken: cancellationToken);
+            }
+            catch (CheckpointException)
+            {
+                undo?.Restore(this);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The FineTune stage <paramref name="resumeFrom"/> was taken in.</summary>
+    /// <exception cref="CheckpointException">It was not taken in FineTune.</exception>
+    private int FineTuneStage(string resumeFrom)
+    {
+        using var checkpoint = TrainingCheckpoint.Read(ResumePath(resumeFrom));
+        if (checkpoint.Recipe != nameof(FineTune))
+            throw new CheckpointException(checkpoint.Path,
+                $"{checkpoint.Path} does not fit: it was taken in {checkpoint.Recipe}, and this is FineTune. Resume with the call that started the training. Nothing was changed.");
+        return checkpoint.Stage;
+    }
+
+    /// <summary>The optimizer's state and frozen groups before FineTune freezes or unfreezes it for a resume, put back if the checkpoint is refused.</summary>
+    private sealed class OptimizerUndo : IDisposable
+    {
+        private readonly bool _hadOpt;
+        private readonly byte[]? _state;
+        private readonly int _frozen;
+
+        private OptimizerUndo(Learner learn)
+        {
+            _hadOpt = learn.Opt is not null;
+            if (learn.Opt is not { } opt) return;
+            _frozen = opt.FrozenIdx;
+            using var ms = new MemoryStream();
+            using (var writer = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) opt.SaveState(writer);
+            _state = ms.ToArray();
+        }
+
+        public static OptimizerUndo Capture(Learner learn) => new(learn);
+
+        public void Restore(Learner learn)
+        {
+            if (!_hadOpt)
+            {
+                learn.Opt?.Dispose();
+                learn.Opt = null;
+                return;
+            }
+            if (learn.Opt is not { } opt || _state is null) return;
+            using var ms = new MemoryStream(_state, writable: false);
+            using var reader = new BinaryReader(ms);
+            opt.LoadState(reader);
+            opt.FreezeTo(_frozen);
+        }
+
+        public void Dispose() { }
     }
 
     /// <summary>
     /// The checks of a schedule recipe, then fastai's start: the optimizer (made when there is none) gets the rates,
     /// which are returned per group. Nothing changes when a check fails.
     /// </summary>
-    private double[] RatesForRecipe(int nEpoch, int startEpoch, PerGroup? lr, bool resetOpt)
+    private double[] RatesForRecipe(int nEpoch, int startEpoch, PerGroup? lr, string? resumeFrom)
     {
         CheckFit(nEpoch, startEpoch);
         double[] rates = [];
+        if (resumeFrom is not null)
+        {
+            // Resuming, the optimizer's rates come from the checkpoint: only read the groups (a refused resume drops an
+            // optimizer made here, see BeginResume).
+            if (Opt is null)
+            {
+                CreateOpt();
+                _optMadeForResume = true;
+            }
+            return (lr ?? Lr).Resolve(Opt!.GroupCount, "lr");
+        }
         // fastai: create_opt() if there is none, set_hyper('lr', ...) and read the rates back (with reset_opt, the fit
         // then makes a new optimizer of the same groups).
         WithOpt(resetOpt: false, opt =>

@@ -95,8 +95,18 @@ public abstract class IndexedDataLoader : DataLoader
 
     /// <summary>Starts a pass: pass <see cref="Epoch"/>, which then moves on by one.</summary>
     /// <exception cref="InvalidOperationException">The loader is already being enumerated.</exception>
-    public override IEnumerator<Batch> GetEnumerator()
+    public override IEnumerator<Batch> GetEnumerator() => GetEnumerator(0);
+
+    /// <summary>
+    /// Starts pass <see cref="Epoch"/> (which then moves on by one) at batch <paramref name="startBatch"/>: the batches
+    /// before it are never made, and the ones after are those of the whole pass (the same samples, transforms and seeds).
+    /// </summary>
+    /// <param name="startBatch">The first batch to make (from 0); at or past <see cref="Count"/> the pass yields nothing.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="startBatch"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The loader is already being enumerated.</exception>
+    public override IEnumerator<Batch> GetEnumerator(int startBatch)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(startBatch);
         if (Interlocked.CompareExchange(ref _enumerating, 1, 0) != 0)
             throw new InvalidOperationException(
                 $"This {GetType().Name} is already being enumerated: a loader runs one pass at a time (its workers, prefetch queue and " +
@@ -106,14 +116,49 @@ public abstract class IndexedDataLoader : DataLoader
         {
             var epoch = _epoch;
             Volatile.Write(ref _epoch, epoch + 1);
-            var pass = new Pass(this, epoch, Order(epoch), Count, Device);
-            return NumWorkers == 0 || pass.Count == 0 ? new SequentialPass(pass) : new PrefetchingPass(pass, NumWorkers, PrefetchFactor);
+            var count = Count;
+            var pass = new Pass(this, epoch, Order(epoch), count, Device, Math.Min(startBatch, count));
+            return NumWorkers == 0 || pass.Start == count ? new SequentialPass(pass) : new PrefetchingPass(pass, NumWorkers, PrefetchFactor);
         }
         catch
         {
             EndPass();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Saves the pass to make next: during a pass (a checkpoint taken mid-epoch) the one being made, which the resumed fit
+    /// finishes from its next batch; otherwise <see cref="Epoch"/>. With it, the seed and the number of batches, which
+    /// <see cref="LoadState"/> checks.
+    /// </summary>
+    /// <param name="state">Where to write.</param>
+    public override void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var epoch = Volatile.Read(ref _epoch);
+        state.Set("pass", Volatile.Read(ref _enumerating) != 0 ? epoch - 1 : epoch);
+        state.Set("seed", Seed);
+        state.Set("shuffle", Shuffle);
+        state.Set("batches", Count);
+    }
+
+    /// <summary>Sets <see cref="Epoch"/> to the saved pass, after checking the state is this loader's.</summary>
+    /// <param name="state">What <see cref="SaveState"/> wrote.</param>
+    /// <exception cref="InvalidDataException">The state was saved by a loader with another seed, shuffle or number of batches.</exception>
+    public override void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var pass = state.Get<int>("pass");
+        var seed = state.Get<int>("seed");
+        var shuffle = state.Get<bool>("shuffle");
+        var batches = state.Get<int>("batches");
+        if (seed != Seed || shuffle != Shuffle)
+            throw new InvalidDataException($"It was saved by a loader with seed {seed}{(shuffle ? ", shuffled" : ", not shuffled")}; this one has seed {Seed}{(Shuffle ? ", shuffled" : ", not shuffled")}, so its batches would differ.");
+        if (batches != Count)
+            throw new InvalidDataException($"It was saved by a loader of {batches} batches per pass; this one makes {Count} ({ItemCount} samples in batches of {BatchSize}).");
+        if (pass < 0) throw new InvalidDataException($"It saves pass {pass}.");
+        Epoch = pass;
     }
 
     /// <summary>The pass's enumerator has stopped: the loader may be enumerated again.</summary>
@@ -230,8 +275,8 @@ public abstract class IndexedDataLoader : DataLoader
     }
 }
 
-/// <summary>One pass's plan: which loader, which pass, the sample order, how many batches, and where they go.</summary>
-internal readonly record struct Pass(IndexedDataLoader Loader, int Epoch, int[] Order, int Count, Device Device);
+/// <summary>One pass's plan: which loader, which pass, the sample order, how many batches, where they go, and the first batch to make.</summary>
+internal readonly record struct Pass(IndexedDataLoader Loader, int Epoch, int[] Order, int Count, Device Device, int Start = 0);
 
 /// <summary>A batch made off the enumerating thread's scopes, and the tensors in it that the batch owns.</summary>
 internal readonly record struct PreparedBatch(Batch Batch, Tensor[] Owned)

@@ -58,7 +58,7 @@ internal abstract class PassEnumerator(Pass pass) : IEnumerator<Batch>
 internal sealed class SequentialPass(Pass pass) : PassEnumerator(pass)
 {
     private readonly TransformContext _context = new(worker: -1, pass.Device);
-    private int _next;
+    private int _next = pass.Start;
 
     protected override bool TryTake(out PreparedBatch batch)
     {
@@ -100,8 +100,10 @@ internal sealed class PrefetchingPass : PassEnumerator
 
     public PrefetchingPass(Pass pass, int workers, int prefetchFactor) : base(pass)
     {
-        var n = Math.Min(workers, pass.Count);
-        _ring = new PreparedBatch[Math.Min(pass.Count, checked(n * prefetchFactor))];
+        var left = pass.Count - pass.Start;
+        var n = Math.Min(workers, left);
+        _claimed = _taken = pass.Start;
+        _ring = new PreparedBatch[Math.Min(left, checked(n * prefetchFactor))];
         _ready = new bool[_ring.Length];
         _workers = new Thread[n];
         _running = n;

@@ -10,17 +10,22 @@ namespace FastCallbacks;
 /// are also passed on to the logger it replaced (so the progress table still shows).
 /// </summary>
 /// <remarks>
+/// <para>Its state (<see cref="IStatefulCallback"/>) is what the current fit has written: a fit resumed from a training
+/// checkpoint puts the file back as it was at the checkpoint (whatever was written after it, before the crash, goes)
+/// and goes on from there, so the file ends as if training had never stopped.</para>
 /// Values are written as fastai's <c>str()</c> writes them: the epoch as an integer, losses and metrics with full
 /// (round-trip) precision, <c>None</c> for a missing value, the time as <c>mm:ss</c>. Nothing is written during
 /// prediction runs (<see cref="Learner.GetPreds"/>, <see cref="Learner.Validate"/>, or while a
 /// <see cref="GatherPredsCallback"/> is attached).
 /// </remarks>
-public sealed partial class CsvLogger : Callback
+public sealed partial class CsvLogger : Callback, IStatefulCallback
 {
     private readonly LoggerHook _logger;
     private readonly Action _onFitEnded;
+    private readonly StringBuilder _written = new();
     private StreamWriter? _file;
     private Learner? _subscribedTo;
+    private long _fitStart;
 
     /// <summary>Creates the logger.</summary>
     /// <param name="fname">The file; a relative path is under <see cref="Learner.Path"/>.</param>
@@ -56,13 +61,24 @@ public sealed partial class CsvLogger : Callback
         Close();
         var path = FullPath;
         if (System.IO.Path.GetDirectoryName(path) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
-        var stream = new FileStream(path, Append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
+        // Not FileMode.Append: a resumed fit cuts the file back to where the checkpoint's fit began (LoadState).
+        var stream = new FileStream(path, Append ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.Write, FileShare.Read);
+        stream.Seek(0, SeekOrigin.End);
         _file = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" };
+        _fitStart = stream.Position;
+        _written.Clear();
         _subscribedTo = learn;
         learn.FitEnded += _onFitEnded;
-        _file.WriteLine(string.Join(",", learn.Recorder?.MetricNames ?? []));
-        Flush();
+        Write(string.Join(",", learn.Recorder?.MetricNames ?? []));
         _logger.Install(learn);
+    }
+
+    /// <summary>Writes one line, flushed to disk, and keeps it in the fit's state.</summary>
+    private void Write(string line)
+    {
+        _file!.WriteLine(line);
+        _written.Append(line).Append('\n');
+        Flush();
     }
 
     private void WriteLine(EpochLog log)
@@ -71,8 +87,47 @@ public sealed partial class CsvLogger : Callback
         var cells = new List<string>(log.Values.Count + 2) { log.Epoch.ToString(CultureInfo.InvariantCulture) };
         cells.AddRange(log.Values.Select(v => v is { } d ? d.ToString("R", CultureInfo.InvariantCulture) : "None"));
         if (log.Time is { } t) cells.Add(EpochLog.FormatTime(t));
-        _file.WriteLine(string.Join(",", cells));
-        Flush();
+        Write(string.Join(",", cells));
+    }
+
+    /// <summary>Saves where this fit began in the file and what it has written since.</summary>
+    /// <param name="state">Where to write.</param>
+    public void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Set("fit_start", _fitStart);
+        state.Set("written", _written.ToString());
+    }
+
+    /// <summary>
+    /// Takes the state of a checkpoint; during a fit, the file is cut back to where the checkpoint's fit began and what it
+    /// had written is written again (the rows after the checkpoint go).
+    /// </summary>
+    /// <param name="state">What <see cref="SaveState"/> wrote.</param>
+    /// <exception cref="InvalidDataException">The file is shorter than where the checkpoint's fit began (it was replaced since).</exception>
+    public void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var start = state.Get<long>("fit_start");
+        var written = state.Get<string?>("written") ?? "";
+        if (start < 0) throw new InvalidDataException($"CsvLogger's state starts at byte {start}.");
+        var path = FullPath;
+        var length = _file?.BaseStream.Length ?? (File.Exists(path) ? new FileInfo(path).Length : 0);
+        if (start > 0 && length < start)
+            throw new InvalidDataException(
+                $"CsvLogger: {path} has {length} bytes, but the checkpoint's fit began writing at byte {start} of it: the file was replaced or cut since the checkpoint. " +
+                "Put it back, or resume without appending to it.");
+        if (_file is { } file)
+        {
+            file.Flush();
+            var stream = (FileStream)file.BaseStream;
+            stream.SetLength(start);
+            stream.Position = start;
+            file.Write(written);
+            Flush();
+        }
+        _fitStart = start;
+        _written.Clear().Append(written);
     }
 
     private void Flush()

@@ -124,6 +124,35 @@ public class AccumMetric : Metric, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    public override void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (_preds.Count == 0) return;
+        state.Set("preds", Consolidate(_preds), StateCodecs.Tensor);
+        state.Set("targs", Consolidate(_targs), StateCodecs.Tensor);
+    }
+
+    /// <inheritdoc/>
+    public override void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.TryGet("preds", StateCodecs.Tensor, out var preds);
+        Tensor? targs;
+        try
+        {
+            targs = preds is null ? null : state.Get("targs", StateCodecs.Tensor);
+        }
+        catch
+        {
+            preds?.Dispose();
+            throw;
+        }
+        Free();
+        if (preds is not null) _preds.Add(preds);
+        if (targs is not null) _targs.Add(targs);
+    }
+
     /// <summary>Frees the accumulated tensors.</summary>
     public void Dispose()
     {

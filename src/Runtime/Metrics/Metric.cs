@@ -18,6 +18,19 @@ public abstract class Metric
     /// <summary>The metric's value, or null when nothing was accumulated (fastai's None).</summary>
     public abstract double? Value { get; }
 
+    /// <summary>
+    /// Writes what the metric has accumulated, for a checkpoint taken in the middle of a phase (the smoothed loss, which
+    /// runs across epochs, and training metrics). The default writes nothing: override it in a metric that accumulates,
+    /// or a fit resumed mid-epoch computes that metric from the resumed batches only.
+    /// </summary>
+    /// <param name="state">Where to write.</param>
+    public virtual void SaveState(StateDict state) { }
+
+    /// <summary>Reads what <see cref="SaveState"/> wrote, replacing what the metric has accumulated.</summary>
+    /// <param name="state">What <see cref="SaveState"/> wrote.</param>
+    /// <exception cref="InvalidDataException">The state does not fit this metric.</exception>
+    public virtual void LoadState(StateDict state) { }
+
     /// <summary>The column name: the class name in snake_case without a trailing <c>Metric</c>.</summary>
     public virtual string Name => Callback.SnakeName(TypeNames.Simple(GetType()), "Metric");
 
@@ -67,6 +80,21 @@ public class AvgMetric(Func<Tensor, Tensor, Tensor> func, string name) : Metric
 
     /// <inheritdoc/>
     public override double? Value => _count == 0 ? null : _total / _count;
+
+    /// <inheritdoc/>
+    public override void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Set("total", _total);
+        state.Set("count", _count);
+    }
+
+    /// <inheritdoc/>
+    public override void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        (_total, _count) = (state.Get<double>("total"), state.Get<int>("count"));
+    }
 }
 
 /// <summary>fastai's <c>AvgLoss</c>: the batch-size-weighted mean of the loss over a phase.</summary>
@@ -91,6 +119,21 @@ public sealed class AvgLoss : Metric
 
     /// <inheritdoc/>
     public override double? Value => _count == 0 ? null : _total / _count;
+
+    /// <inheritdoc/>
+    public override void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Set("total", _total);
+        state.Set("count", _count);
+    }
+
+    /// <inheritdoc/>
+    public override void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        (_total, _count) = (state.Get<double>("total"), state.Get<int>("count"));
+    }
 }
 
 /// <summary>
@@ -126,4 +169,19 @@ public sealed class AvgSmoothLoss(double beta = 0.98) : Metric
 
     /// <inheritdoc/>
     public override double? Value => Count == 0 ? null : _val / (1 - Math.Pow(Beta, Count));
+
+    /// <inheritdoc/>
+    public override void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Set("val", _val);
+        state.Set("count", Count);
+    }
+
+    /// <inheritdoc/>
+    public override void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        (_val, Count) = (state.Get<double>("val"), state.Get<int>("count"));
+    }
 }

@@ -19,9 +19,13 @@ namespace FastCallbacks;
 /// <see cref="Learner.NoLogging"/> (a null logger) no table is printed; with <see cref="Learner.NoMbar"/>
 /// (<see cref="Learner.CreateMbar"/> false) there is no epoch bar and no table, only the batch bars. Remove it
 /// for one block with <see cref="Learner.NoBar"/>.</para>
+/// <para>Its state (<see cref="IStatefulCallback"/>) is the table's rows so far: a fit resumed from a training
+/// checkpoint prints them again under the header, so the table shows every epoch of the fit.</para>
 /// </remarks>
-public sealed partial class ProgressCallback : Callback
+public sealed partial class ProgressCallback : Callback, IStatefulCallback
 {
+    private readonly List<EpochLog> _rows = [];
+    private int _shown;
     private readonly IAnsiConsole? _console;
     private readonly LoggerHook _logger;
     private readonly Action _onFitEnded;
@@ -80,6 +84,7 @@ public sealed partial class ProgressCallback : Callback
     {
         var learn = Attached;
         Close();
+        _rows.Clear();
         // Other ranks of a distributed job draw nothing: one display, rank 0's.
         Run = learn.IsMainProcess;
         if (!Run) return;
@@ -135,8 +140,46 @@ public sealed partial class ProgressCallback : Callback
     /// <summary>fastai's <c>_write_stats</c>: a row of the table, only while there is an epoch bar.</summary>
     private void WriteStats(EpochLog log)
     {
+        _rows.Add(log);
+        ShowRows();
+    }
+
+    /// <summary>Prints the rows the current display has not shown yet.</summary>
+    private void ShowRows()
+    {
         if (!_mbar || _view is not { } view) return;
-        view.Row(log);
+        for (; _shown < _rows.Count; _shown++) view.Row(_rows[_shown]);
+    }
+
+    /// <summary>Saves the table's rows.</summary>
+    /// <param name="state">Where to write.</param>
+    public void SaveState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Set("names", _rows.Count == 0 ? [] : _rows[^1].Names.ToArray());
+        state.Set("epochs", _rows.Select(r => r.Epoch).ToArray());
+        state.Set("values", _rows.Select(r => r.Values).ToList(), StateCodecs.List(StateCodecs.ReadOnlyList(StateCodecs.Nullable(StateCodecs.Double))));
+        state.Set("times", _rows.Select(r => r.Time).ToArray());
+    }
+
+    /// <summary>Takes the rows of a checkpoint; during a fit, prints the ones not shown yet.</summary>
+    /// <param name="state">What <see cref="SaveState"/> wrote.</param>
+    public void LoadState(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var names = state.Get<string?[]?>("names") ?? [];
+        var epochs = state.Get<int[]?>("epochs") ?? [];
+        var values = state.Get("values", StateCodecs.List(StateCodecs.ReadOnlyList(StateCodecs.Nullable(StateCodecs.Double)))) ?? [];
+        var times = state.Get<TimeSpan?[]?>("times") ?? [];
+        if (values.Count != epochs.Length || times.Length != epochs.Length)
+            throw new InvalidDataException($"The progress table's state has {epochs.Length} epochs, {values.Count} rows of values and {times.Length} times.");
+        var columns = names.Select(n => n ?? "").ToArray();
+        var rows = epochs.Select((e, i) => new EpochLog(columns, e, values[i] ?? [], times[i])).ToList();
+        // Loaded again mid-epoch, the same rows: the ones this display showed stay shown.
+        _shown = Math.Min(_shown, rows.Count);
+        _rows.Clear();
+        _rows.AddRange(rows);
+        ShowRows();
     }
 
     /// <summary>Closes the display and gives the learner its logger back; safe to call twice.</summary>
@@ -150,6 +193,7 @@ public sealed partial class ProgressCallback : Callback
         _logger.Remove();
         var view = _view;
         _view = null;
+        _shown = 0;
         view?.Dispose();
     }
 }

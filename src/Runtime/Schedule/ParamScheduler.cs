@@ -13,6 +13,9 @@ namespace FastCallbacks;
 /// is the last group's, as fastai records <c>opt.hypers[-1]</c>.</para>
 /// <para>The history of the current fit is in <see cref="Hps"/>; at the end of the fit it is also stored in
 /// <see cref="Recorder.Hps"/> (fastai's <c>recorder.hps</c>) for <see cref="Recorder.PlotSched(IEnumerable{string}?, int?, int?)"/>.</para>
+/// <para>Its state (<see cref="IStatefulCallback"/>) is that history and the position of the last batch, with the values
+/// the schedules gave there: a fit resumed from a checkpoint with other schedules (another <c>lrMax</c>, another recipe)
+/// is refused before it starts, since its schedules give other values at that position.</para>
 /// </remarks>
 public partial class ParamScheduler : Callback
 {
@@ -24,6 +27,7 @@ public partial class ParamScheduler : Callback
     private readonly List<double>[] _history;
     private int[] _index = [];
     private int _lastGroup;
+    [Persist("position")] private double _position = double.NaN;
 
     /// <summary>Creates a scheduler whose schedules drive every parameter group.</summary>
     /// <param name="scheds">A schedule (see <see cref="Schedules"/>) per hyper-parameter name, for example
@@ -133,6 +137,7 @@ public partial class ParamScheduler : Callback
     {
         var opt = Attached.Opt!;
         var pos = Position;
+        _position = pos;
         for (var i = 0; i < _names.Length; i++)
         {
             var fs = _funcs[i];
@@ -157,4 +162,40 @@ public partial class ParamScheduler : Callback
     {
         if (Attached.Recorder is { } recorder) recorder.Hps = Hps;
     }
+
+    partial void OnSaveState(StateDict state)
+    {
+        state.Set("hps", _names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => _history[p.i]), StateCodecs.Dictionary(StateCodecs.List(StateCodecs.Double)));
+        state.Set("scheduled", Scheduled(_position), StateCodecs.Dictionary(StateCodecs.Double));
+    }
+
+    partial void OnLoadState(StateDict state)
+    {
+        var hps = state.Get("hps", StateCodecs.Dictionary(StateCodecs.List(StateCodecs.Double))) ?? [];
+        var scheduled = state.Get("scheduled", StateCodecs.Dictionary(StateCodecs.Double)) ?? [];
+        var position = state.Get("position", StateCodecs.Double);
+        if (!hps.Keys.Order(StringComparer.Ordinal).SequenceEqual(_names.Order(StringComparer.Ordinal)))
+            throw new InvalidDataException(
+                $"The checkpoint's scheduler drove {Names(hps.Keys)}; this one drives {Names(_names)}. Resume with the same recipe and schedules.");
+        // The schedules are pure functions of the position: other values there mean other schedules.
+        foreach (var (name, value) in Scheduled(position))
+        {
+            if (scheduled.TryGetValue(name, out var saved) && !saved.Equals(value))
+                throw new InvalidDataException(
+                    $"At {position.ToString("P4", System.Globalization.CultureInfo.InvariantCulture)} of training this fit's schedule gives {name} = {TrackerCallback.Format(value)}, " +
+                    $"and the checkpoint's fit had {TrackerCallback.Format(saved)} there: the schedule is not the one the checkpoint was taken with " +
+                    "(another learning rate, number of epochs or recipe). Resume with the arguments the fit was started with.");
+        }
+        for (var i = 0; i < _names.Length; i++)
+        {
+            _history[i].Clear();
+            _history[i].AddRange(hps[_names[i]] ?? []);
+        }
+    }
+
+    /// <summary>What the schedules give at <paramref name="position"/>, for the last group (none before the first batch).</summary>
+    private Dictionary<string, double> Scheduled(double position) =>
+        double.IsNaN(position) ? [] : _names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => _funcs[p.i][^1](position));
+
+    private static string Names(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"`{n}`"));
 }

@@ -17,13 +17,13 @@ public class DescriptorTests
         .ToArray();
 
     private static readonly DiagnosticAnalyzer[] Analyzers =
-        [new LearnerStateWriteAnalyzer(), new HandlerAnalyzer(), new CancelExceptionAnalyzer(), new ForwarderWriteAnalyzer()];
+        [new LearnerStateWriteAnalyzer(), new HandlerAnalyzer(), new CancelExceptionAnalyzer(), new ForwarderWriteAnalyzer(), new PersistAnalyzer()];
 
     [Test]
-    public void IdsAreFCB0001ToFCB0008()
+    public void IdsAreFCB0001ToFCB0009()
     {
         Assert.That(Descriptors.Select(d => d.Id).Distinct().Order(),
-            Is.EqualTo(Enumerable.Range(1, 8).Select(i => $"FCB{i:0000}")));
+            Is.EqualTo(Enumerable.Range(1, 9).Select(i => $"FCB{i:0000}")));
     }
 
     [Test]
@@ -62,7 +62,7 @@ public class DescriptorTests
     public void CodeFixesFixTheirDiagnosticsAndOfferFixAll()
     {
         CodeFixProvider[] fixes = [new UseLearnCodeFixProvider(), new MakePartialCodeFixProvider(), new AddOnAttributeCodeFixProvider()];
-        Assert.That(fixes.SelectMany(f => f.FixableDiagnosticIds), Is.EquivalentTo(new[] { "FCB0001", "FCB0008", "CS0200", "FCB0002", "FCB0004" }));
+        Assert.That(fixes.SelectMany(f => f.FixableDiagnosticIds), Is.EquivalentTo(new[] { "FCB0001", "FCB0008", "CS0200", "FCB0002", "FCB0009", "FCB0004" }));
         Assert.That(fixes.Select(f => f.GetFixAllProvider()), Has.None.Null);
     }
 }

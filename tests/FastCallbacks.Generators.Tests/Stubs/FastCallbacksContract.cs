@@ -206,4 +206,65 @@ namespace FastCallbacks
         private static string FormatMessage(Type type, Event e, Exception inner) =>
             $"Exception occurred in `{type.Name}` when calling event `{e}`: {inner.Message}";
     }
+
+    // Callback state (src/Runtime/State): what the generator's SaveState/LoadState for [Persist] members call.
+    public interface IStatefulCallback
+    {
+        void SaveState(StateDict state);
+        void LoadState(StateDict state);
+    }
+
+    [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+    public sealed class PersistAttribute : Attribute
+    {
+        public PersistAttribute() { }
+        public PersistAttribute(string key) => Key = key;
+        public string? Key { get; }
+    }
+
+    public abstract class StateCodec<T>
+    {
+        public abstract string Name { get; }
+    }
+
+    public sealed class StateDict
+    {
+        public void Set<T>(string key, T value, StateCodec<T> codec) { }
+        public T Get<T>(string key, StateCodec<T> codec) => default!;
+    }
+
+    public static class StateCodecs
+    {
+        private sealed class Stub<T>(string name) : StateCodec<T>
+        {
+            public override string Name => name;
+        }
+
+        public static StateCodec<bool> Boolean { get; } = new Stub<bool>("bool");
+        public static StateCodec<byte> Byte { get; } = new Stub<byte>("uint8");
+        public static StateCodec<sbyte> SByte { get; } = new Stub<sbyte>("int8");
+        public static StateCodec<short> Int16 { get; } = new Stub<short>("int16");
+        public static StateCodec<ushort> UInt16 { get; } = new Stub<ushort>("uint16");
+        public static StateCodec<int> Int32 { get; } = new Stub<int>("int32");
+        public static StateCodec<uint> UInt32 { get; } = new Stub<uint>("uint32");
+        public static StateCodec<long> Int64 { get; } = new Stub<long>("int64");
+        public static StateCodec<ulong> UInt64 { get; } = new Stub<ulong>("uint64");
+        public static StateCodec<float> Single { get; } = new Stub<float>("float32");
+        public static StateCodec<double> Double { get; } = new Stub<double>("float64");
+        public static StateCodec<decimal> Decimal { get; } = new Stub<decimal>("decimal");
+        public static StateCodec<char> Char { get; } = new Stub<char>("char");
+        public static StateCodec<string> String { get; } = new Stub<string>("string");
+        public static StateCodec<TimeSpan> TimeSpan { get; } = new Stub<TimeSpan>("timespan");
+        public static StateCodec<DateTime> DateTime { get; } = new Stub<DateTime>("datetime");
+        public static StateCodec<DateTimeOffset> DateTimeOffset { get; } = new Stub<DateTimeOffset>("datetimeoffset");
+        public static StateCodec<Guid> Guid { get; } = new Stub<Guid>("guid");
+        public static StateCodec<StateDict> State { get; } = new Stub<StateDict>("state");
+        public static StateCodec<T?> Nullable<T>(StateCodec<T> value) where T : struct => new Stub<T?>(value.Name + "?");
+        public static StateCodec<T> Enum<T>() where T : struct, System.Enum => new Stub<T>("enum");
+        public static StateCodec<T[]> Array<T>(StateCodec<T> item) => new Stub<T[]>("array");
+        public static StateCodec<List<T>> List<T>(StateCodec<T> item) => new Stub<List<T>>("list");
+        public static StateCodec<IReadOnlyList<T>> ReadOnlyList<T>(StateCodec<T> item) => new Stub<IReadOnlyList<T>>("list");
+        public static StateCodec<Dictionary<string, T>> Dictionary<T>(StateCodec<T> value) => new Stub<Dictionary<string, T>>("dict");
+        public static StateCodec<IReadOnlyDictionary<string, T>> ReadOnlyDictionary<T>(StateCodec<T> value) => new Stub<IReadOnlyDictionary<string, T>>("dict");
+    }
 }
