@@ -33,8 +33,10 @@ internal static class DataLoading
         var variants = new (string Name, Action Op)[]
         {
             ("compute", b.Compute), ("data", b.Data), ("0 workers", b.Workers0), ("1 worker", b.Workers1), ("2 workers", b.Workers2),
+            ("1 worker", () => AtLearnersPriority(b.Workers1)), ("2 workers", () => AtLearnersPriority(b.Workers2)),
+            ("data, 2 workers", b.DataTwoWorkers),
         };
-        var (times, waits) = Measure(variants, rounds, DataLoadingBenchmarks.Batches, k => k >= 2 ? b.MeanWait(k - 2) : null);
+        var (times, waits) = Measure(variants, rounds, DataLoadingBenchmarks.Batches, k => k is >= 2 and <= 6 ? b.MeanWait(k <= 4 ? k - 2 : k - 4) : null);
         var c = Median(times[0]);
         var d = Median(times[1]);
         Console.WriteLine(string.Format(Inv, "Items of {0} ms CPU, batches of {1}, {2} batches per epoch; ms per batch: compute c = {3:F3}, data d = {4:F3} (medians)",
@@ -48,7 +50,29 @@ internal static class DataLoading
                 "  {0} workers: median {1,7:F3} ms  min {2,7:F3} ms  limit {3,7:F3} ms ({4})  ratio {5:F3}  (cores' bound {6:F3} ms, ratio {7:F3})  data wait {8:F3} ms per batch",
                 w, t, times[w + 2].Min(), limit, w == 0 ? "c + d" : w == 1 ? "max(c, d)" : "max(c, d/2)", t / limit, cores, t / cores, Median(waits[w + 2])));
         }
+        for (var w = 1; w <= 2; w++)
+        {
+            var t = Median(times[w + 4]);
+            Console.WriteLine(string.Format(Inv, "  {0} workers at the learner's priority (not lowered): median {1,7:F3} ms  min {2,7:F3} ms  ratio to the limit {3:F3}  data wait {4:F3} ms per batch",
+                w, t, times[w + 4].Min(), t / Math.Max(c, d / w), Median(waits[w + 4])));
+        }
+        Console.WriteLine(string.Format(Inv, "  the loader alone with 2 workers (no model): median {0,7:F3} ms  min {1,7:F3} ms  ratio to d/2 {2:F3}",
+            Median(times[7]), times[7].Min(), Median(times[7]) / (d / 2)));
         b.GlobalCleanup();
+    }
+
+    /// <summary>Runs <paramref name="fit"/> with the workers' priority left at the learner's, to show what lowering it buys.</summary>
+    private static void AtLearnersPriority(Action fit)
+    {
+        WorkerPriority.Enabled = false;
+        try
+        {
+            fit();
+        }
+        finally
+        {
+            WorkerPriority.Enabled = true;
+        }
     }
 
     private static void Gather(int rounds)

@@ -21,7 +21,10 @@ public class DataLoadingBenchmarks
 {
     public const string Category = "DataLoading";
     public const double ItemMs = 0.5;
-    public const int BatchSize = 16;
+    // 64 items of 0.5 ms make 32 ms of data per batch against well under 1 ms of compute. On 2 cores, 2 workers and the
+    // model share the cores, so the fit cannot beat (compute + data) / 2: the limit max(compute, data / 2) is only
+    // reachable when compute is a small part of a batch.
+    public const int BatchSize = 64;
     public const int Batches = 16;
     public const int Items = BatchSize * Batches;
     public const int Features = 32;
@@ -32,6 +35,7 @@ public class DataLoadingBenchmarks
     private Tensor _x = null!;
     private Tensor _y = null!;
     private DatasetDataLoader _data = null!;
+    private DatasetDataLoader _data2 = null!;
     private readonly Dictionary<string, (Learner Learn, DataWaitCallback Wait)> _learners = [];
 
     [GlobalSetup]
@@ -44,6 +48,7 @@ public class DataLoadingBenchmarks
         using (var all = Loader(free, workers: 0).First().Xb[0]) _x = all.clone().DetachFromDisposeScope();
         using (var all = Loader(free, workers: 0).First().Yb[0]) _y = all.clone().DetachFromDisposeScope();
         _data = Loader(_dataset, workers: 0, BatchSize);
+        _data2 = Loader(_dataset, workers: 2, BatchSize);
 
         // Check first: every learner sees the same batches, so one epoch ends with the same weights.
         var compute = Fit(new TensorDataLoader([_x], [_y], BatchSize, numWorkers: 0));
@@ -82,6 +87,17 @@ public class DataLoadingBenchmarks
     public void Data()
     {
         using var batches = _data.GetEnumerator();
+        while (true)
+        {
+            using var scope = NewDisposeScope();
+            if (!batches.MoveNext()) break;
+        }
+    }
+
+    /// <summary>Not a benchmark: the loader alone with 2 workers (for --data-loading: what 2 threads give on this machine without a model).</summary>
+    public void DataTwoWorkers()
+    {
+        using var batches = _data2.GetEnumerator();
         while (true)
         {
             using var scope = NewDisposeScope();

@@ -50,6 +50,9 @@ public class DispatchBenchmarks
     [Benchmark(Description = "FastCallbacks generated (Learner.Invoke)"), BenchmarkCategory(All)]
     public void Generated() => _all.Learn.Invoke(Event.BeforeBatch);
 
+    [Benchmark(Description = "FastCallbacks run-time dispatch, no generator (Learner.Invoke)"), BenchmarkCategory(All)]
+    public void RunTime() => _all.RuntimeLearn.Invoke(Event.BeforeBatch);
+
     [Benchmark(Description = "Cached delegates (CreateDelegate)"), BenchmarkCategory(All)]
     public void CachedDelegates() => Loops.Delegates(_all.Delegates);
 
@@ -66,6 +69,9 @@ public class DispatchBenchmarks
 
     [Benchmark(Description = "FastCallbacks generated (Learner.Invoke)"), BenchmarkCategory(Mixed)]
     public void GeneratedMixed() => _mixed.Learn.Invoke(Event.BeforeBatch);
+
+    [Benchmark(Description = "FastCallbacks run-time dispatch, no generator (Learner.Invoke)"), BenchmarkCategory(Mixed)]
+    public void RunTimeMixed() => _mixed.RuntimeLearn.Invoke(Event.BeforeBatch);
 
     [Benchmark(Description = "Cached delegates (CreateDelegate)"), BenchmarkCategory(Mixed)]
     public void CachedDelegatesMixed() => Loops.Delegates(_mixed.Delegates);
@@ -109,26 +115,32 @@ public class DispatchBenchmarks
     private sealed class Setup : IDisposable
     {
         public readonly Counted[] Cbs;
+        public readonly Counted[] RuntimeCbs;
         public readonly ClassicCallback[] Classic;
         public readonly Action[] Delegates;
         public readonly MethodInfo[] Methods;
         public readonly object[] Targets;
         public readonly Learner Learn;
+        public readonly Learner RuntimeLearn;
         private readonly DataLoaders _dls;
 
         public Setup(int n, bool idle)
         {
             var cbs = new List<Counted>();
+            var runtime = new List<Counted>();
             var classic = new List<ClassicCallback>();
             for (var i = 0; i < n; i++)
             {
                 cbs.Add(Make.Counted(i));
+                runtime.Add(Make.Runtime(i));
                 classic.Add(Make.Classic(i));
                 if (!idle) continue;
                 cbs.Add(new Idle());
+                runtime.Add(new RuntimeIdle());
                 classic.Add(new ClassicIdle());
             }
             Cbs = [.. cbs];
+            RuntimeCbs = [.. runtime];
             Classic = [.. classic];
             // The caches hold the handlers only: a strategy that discovers handlers once skips the others.
             var handlers = Cbs.Select(cb => (cb, m: cb.GetType().GetMethod(EventName))).Where(p => p.m is not null).ToArray();
@@ -137,33 +149,43 @@ public class DispatchBenchmarks
             Delegates = handlers.Select(p => (Action)p.m!.CreateDelegate(typeof(Action), p.cb)).ToArray();
             (_dls, var model) = Tiny.Problem();
             Learn = new Learner(_dls, model, Tiny.Mse, defaultCbs: false, cbs: Cbs) { Training = true, Logger = null };
+            RuntimeLearn = new Learner(_dls, model, Tiny.Mse, defaultCbs: false, cbs: RuntimeCbs) { Training = true, Logger = null };
+            if (RuntimeCbs.Any(cb => cb.RuntimeDispatch is null))
+                throw new InvalidOperationException("The Runtime* callbacks must run on run-time dispatch (they are not partial).");
         }
 
         /// <summary>Runs every strategy once and checks each called every handler once and nothing else.</summary>
         public void Check(DispatchBenchmarks b, bool mixed)
         {
             Action[] runs = mixed
-                ? [b.HandWrittenVirtualMixed, b.GeneratedMixed, b.CachedDelegatesMixed, b.CachedMethodInfoMixed, b.ReflectionByNameMixed]
-                : [b.HandWrittenVirtual, b.Generated, b.CachedDelegates, b.CachedMethodInfo, b.ReflectionByName];
+                ? [b.HandWrittenVirtualMixed, b.GeneratedMixed, b.RunTimeMixed, b.CachedDelegatesMixed, b.CachedMethodInfoMixed, b.ReflectionByNameMixed]
+                : [b.HandWrittenVirtual, b.Generated, b.RunTime, b.CachedDelegates, b.CachedMethodInfo, b.ReflectionByName];
+            // Each strategy calls the handlers of one set of callbacks: classic, run-time dispatch, or the generated ones.
+            object[] all = [.. Cbs, .. RuntimeCbs, .. Classic];
+            long Calls(object cb) => cb is Counted c ? c.Calls : ((ClassicCallback)cb).Calls;
             foreach (var run in runs)
             {
-                var before = Cbs.Select(c => c.Calls).Concat(Classic.Select(c => c.Calls)).ToArray();
+                var before = all.Select(Calls).ToArray();
                 run();
-                var isClassic = run.Method.Name.StartsWith(nameof(HandWrittenVirtual), StringComparison.Ordinal);
-                var after = Cbs.Select(c => c.Calls).Concat(Classic.Select(c => c.Calls)).ToArray();
-                for (var i = 0; i < after.Length; i++)
+                var name = run.Method.Name;
+                var set = name.StartsWith(nameof(HandWrittenVirtual), StringComparison.Ordinal) ? (IEnumerable<object>)Classic
+                    : name.StartsWith(nameof(RunTime), StringComparison.Ordinal) ? RuntimeCbs
+                    : Cbs;
+                var called = set.ToHashSet();
+                for (var i = 0; i < all.Length; i++)
                 {
-                    var classicSide = i >= Cbs.Length;
-                    var cb = classicSide ? (object)Classic[i - Cbs.Length] : Cbs[i];
-                    var expected = classicSide == isClassic && cb is not (Idle or ClassicIdle) ? 1 : 0;
-                    if (after[i] - before[i] != expected)
-                        throw new InvalidOperationException($"{run.Method.Name}: {cb.GetType().Name} #{i} was called {after[i] - before[i]} times, expected {expected}.");
+                    var cb = all[i];
+                    var expected = called.Contains(cb) && cb is not (Idle or RuntimeIdle or ClassicIdle) ? 1 : 0;
+                    var got = Calls(cb) - before[i];
+                    if (got != expected)
+                        throw new InvalidOperationException($"{name}: {cb.GetType().Name} #{i} was called {got} times, expected {expected}.");
                 }
             }
         }
 
         public void Dispose()
         {
+            RuntimeLearn.Dispose();
             Learn.Dispose();
             Learn.Model.Dispose();
             _dls.Dispose();

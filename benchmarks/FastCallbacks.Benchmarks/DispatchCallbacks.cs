@@ -24,6 +24,22 @@ public sealed partial class Idle : Counted
     [On(Event.AfterEpoch)] public void AfterEpoch() => Calls++;
 }
 
+/// <summary>
+/// The same handlers compiled without the generator (these classes are not partial), as a notebook cell or F# compiles
+/// them: the learner builds their dispatch at run time.
+/// </summary>
+public sealed class RuntimeA : Counted { [On(Event.BeforeBatch)] public void BeforeBatch() => Calls++; }
+public sealed class RuntimeB : Counted { [On(Event.BeforeBatch)] public void BeforeBatch() => Calls++; }
+public sealed class RuntimeC : Counted { [On(Event.BeforeBatch)] public void BeforeBatch() => Calls++; }
+public sealed class RuntimeD : Counted { [On(Event.BeforeBatch)] public void BeforeBatch() => Calls++; }
+
+/// <summary><see cref="Idle"/> without generated dispatch.</summary>
+public sealed class RuntimeIdle : Counted
+{
+    [On(Event.AfterFit)] public void AfterFit() => Calls++;
+    [On(Event.AfterEpoch)] public void AfterEpoch() => Calls++;
+}
+
 /// <summary>The classic design: one virtual method per event, overridden where handled (the physical limit).</summary>
 public abstract class ClassicCallback
 {
@@ -50,6 +66,8 @@ public sealed class ClassicIdle : ClassicCallback
 internal static class Make
 {
     public static Counted Counted(int i) => (i % 4) switch { 0 => new CountA(), 1 => new CountB(), 2 => new CountC(), _ => new CountD() };
+
+    public static Counted Runtime(int i) => (i % 4) switch { 0 => new RuntimeA(), 1 => new RuntimeB(), 2 => new RuntimeC(), _ => new RuntimeD() };
 
     public static ClassicCallback Classic(int i) => (i % 4) switch { 0 => new ClassicA(), 1 => new ClassicB(), 2 => new ClassicC(), _ => new ClassicD() };
 

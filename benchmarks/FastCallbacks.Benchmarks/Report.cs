@@ -145,6 +145,12 @@ internal static partial class Report
         foreach (var n in Ns)
             rows.Add(new($"Mixed: generated with N idle callbacks attached / without, N={n}", "≤ 1.25 (only handlers cost)", "x",
                 r => Ratio(r.Mean(D, "GeneratedMixed", n), Gen(r, n)), v => v <= 1.25));
+        // Callbacks compiled without the generator (notebook cells, F#, VB): the dispatch built at run time (issue #13).
+        rows.Add(new("Run-time dispatch (no generator): bytes allocated per event, every N, all and mixed", "0 B", "B",
+            r => r.MaxAlloc(D, "RunTime", "RunTimeMixed"), v => v == 0));
+        foreach (var n in Ns)
+            rows.Add(new($"Run-time dispatch (no generator) / generated, N={n}", "(information)", "x",
+                r => Ratio(r.Mean(D, "RunTime", n), Gen(r, n)), _ => true));
 
         rows.Add(new("Cold start, steady state: reflection discovery / generated", "≥ 10", "x",
             r => Ratio(r.Mean("ColdStartBenchmarks", "Reflection"), r.Mean("ColdStartBenchmarks", "Generated")), v => v >= 10));
@@ -314,6 +320,7 @@ internal static partial class Report
         {
             ("HandWrittenVirtual", "Hand-written virtual loop", "~2.0"),
             ("Generated", "FastCallbacks generated (Learner.Invoke)", "≤ 1.25x hand-written"),
+            ("RunTime", "FastCallbacks run-time dispatch, no generator (Learner.Invoke)", "(notebooks, F#, VB)"),
             ("CachedDelegates", "Cached delegates (CreateDelegate)", "2.4–2.7"),
             ("CachedMethodInfo", "Cached MethodInfo.Invoke", "6–10 at N=10, ~14 at N=100"),
             ("ReflectionByName", "Reflection by name (GetMethod+Invoke)", "35–39"),
@@ -521,7 +528,9 @@ internal static partial class Report
         doc.AppendLine();
         doc.AppendLine("- **Dispatch** (`DispatchBenchmarks`): one `BeforeBatch` dispatched to N callbacks; each handler increments a counter. Callbacks are of four "
             + "distinct classes, round-robin, so no loop sees a single receiver type. *Hand-written virtual loop*: `cbs[i].BeforeBatch()` on a base class with one "
-            + "virtual method per event. *Generated*: `Learner.Invoke(Event.BeforeBatch)` (per-event array, `Run` flag, generated `Dispatch` switch). *Cached "
+            + "virtual method per event. *Generated*: `Learner.Invoke(Event.BeforeBatch)` (per-event array, `Run` flag, generated `Dispatch` switch). *Run-time "
+            + "dispatch*: the same handlers in classes compiled without the generator (not partial), as notebook cells and F# compile them: `Learner.Invoke` "
+            + "through the switch FastCallbacks compiles for the class when it is added (an expression tree, once per class). *Cached "
             + "delegates*: `MethodInfo.CreateDelegate` once, then `handlers[i]()`. *Cached MethodInfo.Invoke*: `methods[i].Invoke(cb, null)`. *Reflection by name*: "
             + "`cb.GetType().GetMethod(\"BeforeBatch\")?.Invoke(cb, null)` on every call, as fastai's `getattr`. *Mixed*: the same N handlers plus N callbacks "
             + "(interleaved) that do not handle the event.");

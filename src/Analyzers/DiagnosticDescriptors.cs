@@ -29,7 +29,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor HandlerClassNotPartial = new(
         id: "FCB0002",
         title: "Callback with [On] handlers must be partial",
-        messageFormat: "'{0}' has [On] handlers but {1} not 'partial', so no dispatch is generated and the handlers never run",
+        messageFormat: "'{0}' has [On] handlers but {1} not 'partial', so no dispatch is generated and the handlers run only on the slower dispatch built at run time",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,

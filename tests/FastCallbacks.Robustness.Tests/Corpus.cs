@@ -38,7 +38,8 @@ public static class Corpus
     private static IReadOnlyList<CorpusFile> Load()
     {
         var runtime = Directory.EnumerateFiles(Path.Combine(RepoRoot, "src", "Runtime", "Callbacks"), "*.cs", SearchOption.AllDirectories);
-        var tests = Directory.EnumerateFiles(Path.Combine(RepoRoot, "tests", "FastCallbacks.Tests"), "*.cs", SearchOption.AllDirectories)
+        var tests = new[] { "FastCallbacks.Tests", "FastCallbacks.TestCallbacks" }
+            .SelectMany(project => Directory.EnumerateFiles(Path.Combine(RepoRoot, "tests", project), "*.cs", SearchOption.AllDirectories))
             .Where(p => !IsBuildOutput(p) && File.ReadAllText(p).Contains("[On(", StringComparison.Ordinal));
         return runtime.Select(p => (Path: p, Text: File.ReadAllText(p)))
             .Concat(tests.Select(p => (Path: p, Text: CallbacksOnly(File.ReadAllText(p)))))

@@ -88,11 +88,12 @@ public sealed class RoslynHost
     /// <summary>Unmutated files every compilation has: the global usings and the runtime tests' support code.</summary>
     private static SyntaxTree[] BuildContext()
     {
-        var support = Path.Combine(Corpus.RepoRoot, "tests", "FastCallbacks.Tests", "Support");
+        // The runtime tests' Support folder and the shared test library (TestData, TraceCallback, ...).
+        string[] folders = [Path.Combine(Corpus.RepoRoot, "tests", "FastCallbacks.Tests", "Support"), Path.Combine(Corpus.RepoRoot, "tests", "FastCallbacks.TestCallbacks")];
         return
         [
             CSharpSyntaxTree.ParseText(GlobalUsings, ParseOptions, "GlobalUsings.g.cs"),
-            .. Directory.EnumerateFiles(support, "*.cs").Order(StringComparer.Ordinal)
+            .. folders.SelectMany(f => Directory.EnumerateFiles(f, "*.cs")).Order(StringComparer.Ordinal)
                 .Select(p => CSharpSyntaxTree.ParseText(File.ReadAllText(p), ParseOptions, "Context/" + Path.GetFileName(p))),
         ];
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Text;
 using TorchSharp;
@@ -15,22 +16,32 @@ namespace FastCallbacks;
 /// the events you handle.
 /// </summary>
 /// <remarks>
-/// As in fastai, a callback reads the learner's state through forwarding properties (<see cref="Model"/>,
+/// <para>As in fastai, a callback reads the learner's state through forwarding properties (<see cref="Model"/>,
 /// <see cref="Xb"/>, <see cref="Loss"/>, …) and writes it through <see cref="Learn"/>
-/// (<c>Learn.Xb = …</c>). Handlers run on the thread that called <see cref="Learner.Fit"/>.
+/// (<c>Learn.Xb = …</c>). Handlers run on the thread that called <see cref="Learner.Fit"/>.</para>
+/// <para>A class whose <c>[On]</c> handlers were compiled without the generator (a notebook or script cell, F#, VB)
+/// gets its dispatch built at run time instead, once per class, when it is first added; see <c>docs/notebooks.md</c>.</para>
 /// </remarks>
+// The run-time dispatch reads a callback class's [On] methods: keep them in trimmed apps (compiled C# has generated
+// dispatch and needs none of it, but the check that says so reads the same methods).
+[DynamicallyAccessedMembers(RuntimeDispatch.ReadMembers)]
 public abstract partial class Callback
 {
     private static readonly ConcurrentDictionary<Type, string> NameCache = new();
     private bool _runTrain = true;
     private bool _runValid = true;
     private EventSet? _handled;
-    private readonly bool _dispatchWrapsExceptions;
+    private bool _dispatchWrapsExceptions;
+    // Set for a class whose handlers have no generated dispatch (see RuntimeDispatch), with the events of the
+    // compiled Dispatch beneath it (generated or hand-written ancestors), if any.
+    private RuntimeDispatch? _runtimeDispatch;
+    private EventSet _compiledDispatchEvents;
 
     /// <summary>Initializes the callback.</summary>
     protected Callback()
     {
-        // A constant of the class (generated code returns true): read once, so dispatch tests a field.
+        // A constant of the class (generated code returns true): read once, so dispatch tests a field. A class on the
+        // run-time dispatch sets it back to false (ResolveDispatch).
         _dispatchWrapsExceptions = DispatchWrapsExceptions;
     }
 
@@ -76,7 +87,35 @@ public abstract partial class Callback
     public virtual string Name => NameCache.GetOrAdd(GetType(), static t => SnakeName(TypeNames.Simple(t), "Callback"));
 
     /// <summary>The events this callback's class handles, including inherited handlers.</summary>
-    public EventSet HandledEvents => _handled ??= GetHandledEvents();
+    /// <exception cref="ArgumentException">The class's handlers have no generated dispatch and one cannot be built
+    /// at run time (a handler of the wrong shape, say); the message names the method and the fix.</exception>
+    public EventSet HandledEvents => _handled ??= ResolveDispatch();
+
+    /// <summary>Whether this callback's class runs on the dispatch built at run time (its handlers were compiled
+    /// without the FastCallbacks generator), and why; null for generated or hand-written dispatch.</summary>
+    internal RuntimeDispatch? RuntimeDispatch
+    {
+        get
+        {
+            _ = HandledEvents;
+            return _runtimeDispatch;
+        }
+    }
+
+    /// <summary>
+    /// The events to dispatch: the generated (or hand-written) <see cref="GetHandledEvents"/>, or, for a class whose
+    /// handlers were compiled without the generator, those of the dispatch built for its class at run time.
+    /// </summary>
+    private EventSet ResolveDispatch()
+    {
+        if (FastCallbacks.RuntimeDispatch.For(GetType()) is not { } runtime) return GetHandledEvents();
+        // The compiled Dispatch of generated or hand-written ancestors still runs, between the handlers of the
+        // classes above it and those below it; the learner names the handlers' failures (DispatchWrapping).
+        _compiledDispatchEvents = runtime.HasCompiledDispatch ? GetHandledEvents() : EventSet.None;
+        _dispatchWrapsExceptions = false;
+        _runtimeDispatch = runtime;
+        return runtime.Events | _compiledDispatchEvents;
+    }
 
     /// <summary>
     /// fastai's <c>__call__</c>: runs this callback's handler for <paramref name="event"/> if it has one and the
@@ -155,12 +194,25 @@ public abstract partial class Callback
     {
         try
         {
-            Dispatch(@event);
+            if (_runtimeDispatch is { } runtime) DispatchAtRunTime(runtime, @event);
+            else Dispatch(@event);
         }
         catch (Exception ex) when (ShouldWrapHandlerException(ex, @event))
         {
             throw new CallbackException(this, @event, ex);
         }
+    }
+
+    /// <summary>
+    /// What generated dispatch does, for a class compiled without the generator: the handlers of the classes above
+    /// the compiled <see cref="Dispatch"/> (if any), that <see cref="Dispatch"/>, then the handlers of the classes
+    /// below it; ancestors first, as generated code calls <c>base.Dispatch</c> before its own handlers.
+    /// </summary>
+    private void DispatchAtRunTime(RuntimeDispatch runtime, Event @event)
+    {
+        if (runtime.Above.Events.Contains(@event)) runtime.Above.Invoke(this, @event);
+        if (_compiledDispatchEvents.Contains(@event)) Dispatch(@event);
+        if (runtime.Below.Events.Contains(@event)) runtime.Below.Invoke(this, @event);
     }
 
     /// <summary>

@@ -12,7 +12,9 @@ public partial class Learner
 
     /// <summary>
     /// Receives the learner's messages (fastai's <c>print</c>): early stopping, new best models, learning-rate
-    /// reductions. Default: the console. Null prints nothing. Independent of <see cref="Logger"/>.
+    /// reductions, and, once per class, a callback that runs on run-time dispatch because its handlers were compiled
+    /// without the FastCallbacks generator (a notebook cell, F#). Default: the console. Null prints nothing.
+    /// Independent of <see cref="Logger"/>.
     /// </summary>
     public Action<string>? MessageWriter { get; set; } = Console.WriteLine;
 

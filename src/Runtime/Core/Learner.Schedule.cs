@@ -190,7 +190,7 @@ public partial class Learner
     /// <param name="stopDiv">Stop when the loss diverges.</param>
     /// <param name="suggestions">Suggestion methods (default: <see cref="SuggestionMethod.Valley"/>); pass an empty list for none.</param>
     /// <param name="cancellationToken">Stops the run at the next batch boundary (weights are still restored).</param>
-    /// <returns>The curve and the suggested learning rates; <see cref="LrFindResult.Plot"/> draws it.</returns>
+    /// <returns>The curve and the suggested learning rates; <see cref="LrFindResult.Plot(int, int, int)"/> draws it.</returns>
     /// <exception cref="InvalidOperationException">The learner has no <see cref="FastCallbacks.Recorder"/> or training data,
     /// or the run recorded too few finite losses to suggest from.</exception>
     public LrFindResult LrFind(double startLr = 1e-7, double endLr = 10, int numIt = 100, bool stopDiv = true,

@@ -15,6 +15,7 @@ namespace FastCallbacks;
 public partial class Learner : IDisposable
 {
     private readonly List<Callback> _cbs = [];
+    private readonly HashSet<Type> _reportedRuntimeDispatch = [];
     private Tensor? _zeroLoss;
 
     /// <summary>Creates a learner.</summary>
@@ -49,6 +50,8 @@ public partial class Learner : IDisposable
         bool wdBnBias = false,
         bool trainBn = true)
     {
+        // Where no build ran the native fix (a notebook, a script), TorchSharp's native library is made loadable here.
+        TorchNative.EnsureLoaded();
         Dls = dls ?? throw new ArgumentNullException(nameof(dls));
         Model = model ?? throw new ArgumentNullException(nameof(model));
         LossFunc = lossFunc ?? throw new ArgumentNullException(nameof(lossFunc), "Pass a loss function, for example (pred, targ) => nn.functional.cross_entropy(pred, targ).");
@@ -259,6 +262,16 @@ public partial class Learner : IDisposable
                 throw new ArgumentException(
                     $"`{cb}` is already attached to {(here ? "this" : "another")} learner; a callback instance can be added once. " +
                     "Create a new instance, or remove it first.", nameof(cbs));
+            // A class compiled without the generator gets its dispatch built here, once per class; one that cannot
+            // have one says why before anything changes.
+            try
+            {
+                _ = cb.HandledEvents;
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException(ex.Message, nameof(cbs), ex);
+            }
         }
         // Nothing to add (every Fit without cbs comes here): keep the order and the dispatch tables.
         if (adding.Count == 0) return this;
@@ -270,6 +283,11 @@ public partial class Learner : IDisposable
             _cbs.Add(cb);
         }
         RebuildDispatchTables();
+        foreach (var cb in adding)
+        {
+            // Said once per class, on the learner's message line (fastai's print).
+            if (cb.RuntimeDispatch is { } runtime && _reportedRuntimeDispatch.Add(cb.GetType())) Log(runtime.Describe(cb.GetType()));
+        }
         return this;
     }
 

@@ -154,6 +154,7 @@ internal sealed class PrefetchingPass : PassEnumerator
         var index = -1;
         try
         {
+            WorkerPriority.LowerCurrentThread();
             while (true)
             {
                 lock (_gate)

@@ -15,7 +15,23 @@ public sealed partial class LrFindResult
     /// <param name="height">Image height in pixels.</param>
     /// <returns>The full path of the file written.</returns>
     /// <exception cref="InvalidOperationException">Fewer than two points remain to draw.</exception>
-    public string Plot(string path, int skipEnd = 5, int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight)
+    public string Plot(string path, int skipEnd = 5, int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight) =>
+        PlotStyle.SavePng(LrPlot(skipEnd), path, width, height);
+
+    /// <summary>
+    /// fastai's <c>plot_lr_find</c> as an image in memory, which a notebook shows inline (with the FastCallbacks.Interactive
+    /// extension, which also shows it for an <see cref="LrFindResult"/> itself): the same plot as
+    /// <see cref="Plot(string, int, int, int)"/> writes to a file.
+    /// </summary>
+    /// <param name="skipEnd">Points to leave out at the end (where the loss usually explodes).</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <returns>The PNG image.</returns>
+    /// <exception cref="InvalidOperationException">Fewer than two points remain to draw.</exception>
+    public PlotImage Plot(int skipEnd = 5, int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight) =>
+        PlotStyle.Image(LrPlot(skipEnd), "learning rate finder", width, height);
+
+    private ScottPlot.Plot LrPlot(int skipEnd)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skipEnd);
         var n = Math.Min(Lrs.Count, Losses.Count) - skipEnd;
@@ -38,6 +54,6 @@ public sealed partial class LrFindResult
         plot.YLabel("Loss");
         PlotStyle.LogTicks(plot.Axes.Bottom);
         PlotStyle.PlainTicks(plot.Axes.Left);
-        return PlotStyle.SavePng(plot, path, width, height);
+        return plot;
     }
 }

@@ -56,6 +56,14 @@ internal static class PlotStyle
         return full;
     }
 
+    /// <summary>Renders <paramref name="plot"/> as a PNG in memory.</summary>
+    public static PlotImage Image(Plot plot, string title, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 50);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 50);
+        return new PlotImage(title, plot.GetImageBytes(width, height, ImageFormat.Png), width, height);
+    }
+
     /// <summary>
     /// Shows a log10 axis: data are plotted as log10 values, ticks are labelled as powers of ten with minor ticks
     /// in between (ScottPlot has no logarithmic axis of its own).

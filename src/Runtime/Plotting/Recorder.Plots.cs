@@ -20,10 +20,32 @@ public sealed partial class Recorder
     /// <exception cref="InvalidOperationException">There are no training losses after <paramref name="skipStart"/>,
     /// or <paramref name="withValid"/> is set and the recorder logs no validation loss.</exception>
     public string PlotLoss(string path, int skipStart = 5, bool withValid = true, bool log = false, bool showEpochs = false,
-        int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight)
+        int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight) =>
+        // Only the main process of a distributed job writes files.
+        Learn is { IsMainProcess: false }
+            ? System.IO.Path.GetFullPath(path)
+            : PlotStyle.SavePng(LossPlot(skipStart, withValid, log, showEpochs), path, width, height);
+
+    /// <summary>
+    /// fastai's <c>plot_loss</c> as an image in memory, which a notebook shows inline (with the FastCallbacks.Interactive
+    /// extension): the same plot as <see cref="PlotLoss(string, int, bool, bool, bool, int, int)"/> writes to a file.
+    /// </summary>
+    /// <param name="skipStart">Training steps to leave out at the start.</param>
+    /// <param name="withValid">Also draw the validation loss of each epoch.</param>
+    /// <param name="log">Logarithmic axes (fastai's <c>loglog</c>).</param>
+    /// <param name="showEpochs">Dotted grey vertical lines at the end of each epoch.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <returns>The PNG image.</returns>
+    /// <exception cref="InvalidOperationException">There are no training losses after <paramref name="skipStart"/>,
+    /// or <paramref name="withValid"/> is set and the recorder logs no validation loss.</exception>
+    public PlotImage PlotLoss(int skipStart = 5, bool withValid = true, bool log = false, bool showEpochs = false,
+        int width = PlotStyle.DefaultWidth, int height = PlotStyle.DefaultHeight) =>
+        PlotStyle.Image(LossPlot(skipStart, withValid, log, showEpochs), "learning curve", width, height);
+
+    private Plot LossPlot(int skipStart, bool withValid, bool log, bool showEpochs)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skipStart);
-        if (Learn is { IsMainProcess: false }) return System.IO.Path.GetFullPath(path);
         if (_losses.Count <= skipStart)
             throw new InvalidOperationException(
                 $"PlotLoss: the recorder has {_losses.Count} training losses, none after skipStart = {skipStart}. Fit first, or pass a smaller skipStart.");
@@ -69,7 +91,7 @@ public sealed partial class Recorder
             PlotStyle.PlainTicks(plot.Axes.Bottom);
             PlotStyle.PlainTicks(plot.Axes.Left);
         }
-        return PlotStyle.SavePng(plot, path, width, height);
+        return plot;
     }
 
     /// <summary>
@@ -86,7 +108,33 @@ public sealed partial class Recorder
     /// <exception cref="KeyNotFoundException">A key was not scheduled.</exception>
     public string PlotSched(string path, IEnumerable<string>? keys = null, int? width = null, int? height = null)
     {
+        // Only the main process of a distributed job writes files.
         if (Learn is { IsMainProcess: false }) return System.IO.Path.GetFullPath(path);
+        var (multiplot, w, h) = SchedPlot(keys, width, height);
+        var full = System.IO.Path.GetFullPath(path);
+        if (System.IO.Path.GetDirectoryName(full) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
+        multiplot.SavePng(full, w, h);
+        return full;
+    }
+
+    /// <summary>
+    /// fastai's <c>plot_sched</c> as an image in memory, which a notebook shows inline (with the FastCallbacks.Interactive
+    /// extension): the same panels as <see cref="PlotSched(string, IEnumerable{string}?, int?, int?)"/> writes to a file.
+    /// </summary>
+    /// <param name="keys">The hyper-parameters to draw (default: all in <see cref="Hps"/>).</param>
+    /// <param name="width">Image width in pixels (default: 640 per column).</param>
+    /// <param name="height">Image height in pixels (default: 480 per row).</param>
+    /// <returns>The PNG image.</returns>
+    /// <exception cref="InvalidOperationException">The last fit had no <see cref="ParamScheduler"/>.</exception>
+    /// <exception cref="KeyNotFoundException">A key was not scheduled.</exception>
+    public PlotImage PlotSched(IEnumerable<string>? keys = null, int? width = null, int? height = null)
+    {
+        var (multiplot, w, h) = SchedPlot(keys, width, height);
+        return new PlotImage("schedule", multiplot.Render(w, h).GetImageBytes(ImageFormat.Png), w, h);
+    }
+
+    private (Multiplot Plot, int Width, int Height) SchedPlot(IEnumerable<string>? keys, int? width, int? height)
+    {
         if (Hps.Count == 0)
             throw new InvalidOperationException(
                 "PlotSched: the last fit scheduled no hyper-parameters. Train with FitOneCycle/FitFlatCos, or pass a ParamScheduler to Fit.");
@@ -117,12 +165,7 @@ public sealed partial class Recorder
         var multiplot = new Multiplot(plots[0]);
         foreach (var plot in plots.Skip(1)) multiplot.Subplots.Add(plot);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, cols);
-        var w = width ?? PlotStyle.DefaultWidth * cols;
-        var h = height ?? PlotStyle.DefaultHeight * rows;
-        var full = System.IO.Path.GetFullPath(path);
-        if (System.IO.Path.GetDirectoryName(full) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
-        multiplot.SavePng(full, w, h);
-        return full;
+        return (multiplot, width ?? PlotStyle.DefaultWidth * cols, height ?? PlotStyle.DefaultHeight * rows);
     }
 
     /// <summary>The points to draw: non-finite values dropped, and on log axes (as matplotlib does) non-positive ones, the rest as log10.</summary>

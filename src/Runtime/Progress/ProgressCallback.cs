@@ -25,7 +25,7 @@ public sealed partial class ProgressCallback : Callback
     private readonly IAnsiConsole? _console;
     private readonly LoggerHook _logger;
     private readonly Action _onFitEnded;
-    private ProgressView? _view;
+    private ProgressDisplay? _view;
     private Learner? _subscribedTo;
     private bool _mbar;
 
@@ -44,6 +44,13 @@ public sealed partial class ProgressCallback : Callback
 
     /// <summary>The console this callback draws on.</summary>
     public IAnsiConsole Console => _console ?? AnsiConsole.Console;
+
+    /// <summary>
+    /// Makes the display each fit draws on, for callbacks not given a console; when it is null or returns null, the fit
+    /// draws on the console. The notebook extension (FastCallbacks.Interactive) sets it to an HTML table that a notebook
+    /// updates in place, and returns null where the notebook cannot update a display, so the rows come as plain text.
+    /// </summary>
+    public static Func<ProgressDisplay?>? CreateDisplay { get; set; }
 
     /// <summary>
     /// Whether lines written to <see cref="System.Console.Out"/> during a live display are printed above the bars
@@ -80,9 +87,11 @@ public sealed partial class ProgressCallback : Callback
         var console = Console;
         _mbar = learn.CreateMbar;
         var capture = CaptureConsoleOut ?? ReferenceEquals(console, AnsiConsole.Console);
-        ProgressView view = (CanDrawLive(console) ? LiveProgressView.TryStart(console, capture) : null) ?? (ProgressView)new PlainProgressView(console);
+        var view = (_console is null ? CreateDisplay?.Invoke() : null)
+            ?? (CanDrawLive(console) ? LiveProgressView.TryStart(console, capture) : null)
+            ?? (ProgressDisplay)new PlainProgressView(console);
         _view = view;
-        IsLive = view is LiveProgressView;
+        IsLive = view.IsLive;
         _subscribedTo = learn;
         learn.FitEnded += _onFitEnded;
         if (learn.Logger is not null)

@@ -6,33 +6,80 @@ using Spectre.Console.Rendering;
 
 namespace FastCallbacks;
 
-/// <summary>What <see cref="ProgressCallback"/> draws on: a live display or plain lines.</summary>
-internal abstract class ProgressView : IDisposable
+/// <summary>
+/// Where <see cref="ProgressCallback"/> draws one fit: fastai's per-epoch table (<c>epoch train_loss valid_loss … time</c>)
+/// and the progress of the epochs and of each phase's batches. The callback draws on the console unless
+/// <see cref="ProgressCallback.CreateDisplay"/> gives it another display, such as the notebook extension's HTML table.
+/// </summary>
+/// <remarks>The callback makes one display per fit and disposes of it when the fit ends, however it ends. Calls come
+/// from the training thread in the fit's order; a display that draws from another thread synchronizes itself.</remarks>
+public abstract class ProgressDisplay : IDisposable
+{
+    /// <summary>Whether the display updates in place (a live console display, a notebook table) rather than adding lines.</summary>
+    public virtual bool IsLive => false;
+
+    /// <summary>The table's column names (fastai's <c>recorder.metric_names</c>), before the first row when the fit has a
+    /// table. A row can also come without it (a fit whose recorder was added late); its names are in the row.</summary>
+    /// <param name="names">The column names, <c>epoch</c> first and <c>time</c> last when timed.</param>
+    public virtual void Header(IReadOnlyList<string> names) { }
+
+    /// <summary>One epoch's row of the table, when the epoch ends.</summary>
+    /// <param name="log">The row: its names, the epoch, the values and the time.</param>
+    public virtual void Row(EpochLog log) { }
+
+    /// <summary>The fit begins and has an epoch bar (fastai's <c>mbar</c>).</summary>
+    /// <param name="nEpoch">The epochs of the fit.</param>
+    public virtual void StartEpochs(int nEpoch) { }
+
+    /// <summary>The epoch bar's position: epochs done (the current epoch when it starts, one more when it ends).</summary>
+    /// <param name="epoch">Epochs done.</param>
+    public virtual void Epoch(int epoch) { }
+
+    /// <summary>A training or validation phase begins.</summary>
+    /// <param name="name"><c>train</c> or <c>valid</c>.</param>
+    /// <param name="total">Its batches.</param>
+    public virtual void StartPhase(string name, int total) { }
+
+    /// <summary>A batch of the phase is done.</summary>
+    /// <param name="done">Batches done in the phase.</param>
+    /// <param name="smoothLoss">The smoothed training loss, once training has begun.</param>
+    public virtual void Batch(int done, double? smoothLoss) { }
+
+    /// <summary>The phase ends.</summary>
+    public virtual void EndPhase() { }
+
+    /// <summary>The fit ended: finish drawing and free what the display holds.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Finishes drawing and frees what the display holds.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing) { }
+}
+
+/// <summary>The console displays: fastprogress's text table, live or as plain lines.</summary>
+internal abstract class ProgressView : ProgressDisplay
 {
     private string[]? _columns;
 
     /// <summary>The table's header (fastai's <c>recorder.metric_names</c>).</summary>
-    public void Header(IReadOnlyList<string> names)
+    public override void Header(IReadOnlyList<string> names)
     {
         _columns = TableText.Columns(names);
         WriteLine(TableText.HeaderLine(_columns), header: true);
     }
 
     /// <summary>One row of the table; the header is taken from the row when none was written.</summary>
-    public void Row(EpochLog log)
+    public override void Row(EpochLog log)
     {
         if (_columns is null) Header(log.Names);
         WriteLine(TableText.RowLine(_columns!, log.Cells()), header: false);
     }
 
     protected abstract void WriteLine(string text, bool header);
-
-    public virtual void StartEpochs(int nEpoch) { }
-    public virtual void Epoch(int epoch) { }
-    public virtual void StartPhase(string name, int total) { }
-    public virtual void Batch(int done, double? smoothLoss) { }
-    public virtual void EndPhase() { }
-    public virtual void Dispose() { }
 }
 
 /// <summary>Not interactive: the table as plain text lines, nothing else.</summary>
@@ -67,6 +114,8 @@ internal sealed class LiveProgressView : ProgressView
     private TextWriter? _installedOut;
 
     private LiveProgressView(IAnsiConsole console) => _console = console;
+
+    public override bool IsLive => true;
 
     /// <summary>Starts the live display, or returns null when the console refuses one (another live display is running).</summary>
     /// <param name="console">Where to draw.</param>
@@ -202,8 +251,9 @@ internal sealed class LiveProgressView : ProgressView
         lock (_gate) _showBatches = false;
     }
 
-    public override void Dispose()
+    protected override void Dispose(bool disposing)
     {
+        if (!disposing) return;
         if (_forwarder is not null)
         {
             // Put standard output back unless someone replaced it meanwhile.

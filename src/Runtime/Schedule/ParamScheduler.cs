@@ -12,7 +12,7 @@ namespace FastCallbacks;
 /// <see cref="ForGroups"/>, what <see cref="Learner.FitOneCycle"/> uses for discriminative rates); the recorded value
 /// is the last group's, as fastai records <c>opt.hypers[-1]</c>.</para>
 /// <para>The history of the current fit is in <see cref="Hps"/>; at the end of the fit it is also stored in
-/// <see cref="Recorder.Hps"/> (fastai's <c>recorder.hps</c>) for <see cref="Recorder.PlotSched"/>.</para>
+/// <see cref="Recorder.Hps"/> (fastai's <c>recorder.hps</c>) for <see cref="Recorder.PlotSched(IEnumerable{string}?, int?, int?)"/>.</para>
 /// </remarks>
 public partial class ParamScheduler : Callback
 {

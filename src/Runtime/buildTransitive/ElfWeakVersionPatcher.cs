@@ -1,4 +1,6 @@
-// Compiled by MSBuild's RoslynCodeTaskFactory (see FastCallbacks.targets) and by the tests.
+// One implementation, compiled twice: by MSBuild's RoslynCodeTaskFactory in consumers' builds (the build-time fix,
+// see FastCallbacks.targets), and into the FastCallbacks assembly with FASTCALLBACKS_RUNTIME defined (the run-time
+// fix for builds that never run, such as notebooks: Native/TorchNative.cs), where the MSBuild task is left out.
 // Why: TorchSharp 0.107's libLibTorchSharp.so asks for libstdc++'s GLIBCXX_3.4.32 (GCC 13), which Debian 12 and
 // Ubuntu 22.04 lack, so the loader refuses it. The only symbol it takes from that version,
 // std::ios_base_library_init(), is a link-time marker that is never called. Marking that one version requirement
@@ -6,11 +8,14 @@
 using System;
 using System.IO;
 using System.Text;
+#if !FASTCALLBACKS_RUNTIME
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+#endif
 
 namespace FastCallbacks.Build
 {
+#if !FASTCALLBACKS_RUNTIME
     /// <summary>MSBuild task: weakens a version requirement in the build output's copies of a native library.</summary>
     public sealed class WeakenElfVersionRequirement : Microsoft.Build.Utilities.Task
     {
@@ -55,9 +60,10 @@ namespace FastCallbacks.Build
             return !Log.HasLoggedErrors;
         }
     }
+#endif
 
     /// <summary>What <see cref="ElfVersionPatcher.Weaken"/> did.</summary>
-    public enum PatchResult
+    internal enum PatchResult
     {
         /// <summary>The requirement was strong and is now weak.</summary>
         Weakened,
@@ -67,11 +73,14 @@ namespace FastCallbacks.Build
         NotRequired,
     }
 
-    /// <summary>Reads and edits the version-needed section (.gnu.version_r) of a 64-bit little-endian ELF file.</summary>
-    public static class ElfVersionPatcher
+    /// <summary>Reads and edits the version-needed section (.gnu.version_r) of a 64-bit little-endian ELF file, and
+    /// reads the libraries it needs (.dynamic's DT_NEEDED).</summary>
+    internal static class ElfVersionPatcher
     {
+        private const uint ShtDynamic = 6;
         private const uint ShtGnuVerneed = 0x6ffffffe;
         private const ushort VerFlgWeak = 0x2;
+        private const long DtNeeded = 1;
 
         /// <summary>Weakens the requirement in <paramref name="path"/>. Writes a new file and moves it over the old
         /// one (never editing in place, so a hard link into a package cache is left alone), keeping its timestamp
@@ -118,12 +127,35 @@ namespace FastCallbacks.Build
             return false;
         }
 
+        /// <summary>The libraries the file needs (its DT_NEEDED entries, such as <c>libtorch.so</c>), in the file's order.</summary>
+        public static System.Collections.Generic.List<string> Needed(byte[] elf)
+        {
+            CheckHeader(elf);
+            var shoff = checked((int)ReadU64(elf, 0x28));
+            int shentsize = ReadU16(elf, 0x3A), shnum = ReadU16(elf, 0x3C);
+            var needed = new System.Collections.Generic.List<string>();
+            for (var i = 0; i < shnum; i++)
+            {
+                var sh = shoff + i * shentsize;
+                if (ReadU32(elf, sh + 4) != ShtDynamic) continue;
+                var offset = checked((int)ReadU64(elf, sh + 0x18));
+                var size = checked((int)ReadU64(elf, sh + 0x20));
+                var link = (int)ReadU32(elf, sh + 0x28);
+                var strtab = checked((int)ReadU64(elf, shoff + link * shentsize + 0x18));
+                for (var entry = offset; entry + 16 <= offset + size; entry += 16)
+                {
+                    var tag = (long)ReadU64(elf, entry);
+                    if (tag == 0) break; // DT_NULL ends the table
+                    if (tag == DtNeeded) needed.Add(ReadString(elf, strtab + checked((int)ReadU64(elf, entry + 8))));
+                }
+            }
+            return needed;
+        }
+
         /// <summary>Every (offset of vna_flags, version name) in the file's version-needed section.</summary>
         public static System.Collections.Generic.List<(int FlagsOffset, string Name)> Requirements(byte[] elf)
         {
-            if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F')
-                throw new InvalidDataException("Not an ELF file.");
-            if (elf[4] != 2 || elf[5] != 1) throw new InvalidDataException("Only 64-bit little-endian ELF files are supported.");
+            CheckHeader(elf);
             var shoff = checked((int)ReadU64(elf, 0x28));
             int shentsize = ReadU16(elf, 0x3A), shnum = ReadU16(elf, 0x3C);
             var found = new System.Collections.Generic.List<(int, string)>();
@@ -167,6 +199,13 @@ namespace FastCallbacks.Build
                 return IndexOf(File.ReadAllBytes(path), needle) >= 0;
             }
             return false;
+        }
+
+        private static void CheckHeader(byte[] elf)
+        {
+            if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F')
+                throw new InvalidDataException("Not an ELF file.");
+            if (elf[4] != 2 || elf[5] != 1) throw new InvalidDataException("Only 64-bit little-endian ELF files are supported.");
         }
 
         private static int IndexOf(byte[] haystack, byte[] needle)

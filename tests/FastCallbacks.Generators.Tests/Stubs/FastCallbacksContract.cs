@@ -99,6 +99,9 @@ namespace FastCallbacks
         public virtual string Name => GetType().Name;
         public EventSet HandledEvents => _handled ??= GetHandledEvents();
 
+        // The runtime's dispatch for classes compiled without the generator: never used by generated code.
+        internal object? RuntimeDispatch => null;
+
         private readonly bool _dispatchWrapsExceptions;
 
         protected Callback() => _dispatchWrapsExceptions = DispatchWrapsExceptions;

@@ -1,3 +1,7 @@
+// The Runtime* classes have no generated dispatch (not partial, FCB0002 silenced on purpose): the learner builds it
+// at run time, as for a notebook cell or F#, and their failures must be named exactly as generated dispatch names them.
+#pragma warning disable FCB0002
+
 namespace FastCallbacks.Tests.Core;
 
 /// <summary>
@@ -80,15 +84,96 @@ public partial class HandlerFailureNamingTests
         private void Cancel() => throw new CancelBatchException();
     }
 
-    [Test]
-    public void A_base_class_handler_failure_is_wrapped_once_naming_the_instance_class()
+    public class RuntimeFailingBase : Callback
+    {
+        [On(Event.BeforeFit)]
+        private void Fail() => throw new InvalidOperationException("base boom");
+    }
+
+    public sealed class RuntimeDerivedOfFailing : RuntimeFailingBase, ICalls
+    {
+        public int Calls { get; private set; }
+
+        [On(Event.BeforeFit)]
+        private void After() => Calls++;
+    }
+
+    /// <summary>Without generated dispatch, on top of a generated class whose handler fails.</summary>
+    public sealed class RuntimeOnGeneratedFailing : FailingBase, ICalls
+    {
+        public int Calls { get; private set; }
+
+        [On(Event.BeforeFit)]
+        private void After() => Calls++;
+    }
+
+    public sealed partial class DerivedOfFailingCalls : FailingBase, ICalls
+    {
+        public int Calls { get; private set; }
+
+        [On(Event.BeforeFit)]
+        private void After() => Calls++;
+    }
+
+    public interface ICalls
+    {
+        int Calls { get; }
+    }
+
+    public sealed class RuntimeNestedFailure : Callback
+    {
+        [On(Event.AfterCancelTrain)]
+        private void Fail() => throw new ArithmeticException("nested");
+    }
+
+    public sealed class RuntimeNesting : Callback
+    {
+        public override int Order => -100;
+
+        [On(Event.BeforeTrain)]
+        private void Nest() => Learn!.Invoke(Event.AfterCancelTrain);
+    }
+
+    [TestCase("generated")]
+    [TestCase("runtime")]
+    [TestCase("runtime-on-generated")]
+    public void A_base_class_handler_failure_is_wrapped_once_naming_the_instance_class(string dispatch)
     {
         using var learn = TestData.RegressionLearner();
-        var cb = new DerivedOfFailing();
+        Callback cb = dispatch switch
+        {
+            "generated" => new DerivedOfFailingCalls(),
+            "runtime" => new RuntimeDerivedOfFailing(),
+            _ => new RuntimeOnGeneratedFailing(),
+        };
         var ex = Assert.Throws<CallbackException>(() => learn.Fit(1, cbs: [cb]))!;
-        Assert.That(ex.Message, Is.EqualTo("Exception occurred in `DerivedOfFailing` when calling event `before_fit`: base boom"));
+        Assert.That(ex.Message, Is.EqualTo($"Exception occurred in `{cb.GetType().Name}` when calling event `before_fit`: base boom"));
         Assert.That(ex.InnerException, Is.TypeOf<InvalidOperationException>());
-        Assert.That(cb.Calls, Is.Zero, "the derived handler runs after the base one, which threw");
+        Assert.That(ex.CallbackType, Is.EqualTo(cb.GetType()));
+        Assert.That(((ICalls)cb).Calls, Is.Zero, "the derived handler runs after the base one, which threw");
+        // The learner is still usable.
+        learn.RemoveCb(cb);
+        Assert.DoesNotThrow(() => learn.Fit(1));
+    }
+
+    [Test]
+    public void A_run_time_dispatch_failure_outside_a_fit_names_the_callback_and_the_event()
+    {
+        var cb = new RuntimeFailingBase();
+        var ex = Assert.Throws<CallbackException>(() => cb.Invoke(Event.BeforeFit))!;
+        Assert.That(ex.Message, Is.EqualTo("Exception occurred in `RuntimeFailingBase` when calling event `before_fit`: base boom"));
+        Assert.DoesNotThrow(() => cb.Invoke(Event.AfterFit), "an event it does not handle");
+    }
+
+    [TestCase("generated")]
+    [TestCase("runtime")]
+    public void A_cancel_exception_from_a_handler_is_not_wrapped(string dispatch)
+    {
+        using var learn = TestData.RegressionLearner();
+        Callback cb = dispatch == "generated"
+            ? new ThrowOnEvent(Event.BeforeFit, () => new CancelEpochException())
+            : new RuntimeThrowOnEvent(Event.BeforeFit, () => new CancelEpochException());
+        Assert.Throws<CancelEpochException>(() => learn.Fit(1, cbs: [cb]), "before_fit's stage catches only CancelFitException");
     }
 
     [Test]
@@ -120,16 +205,19 @@ public partial class HandlerFailureNamingTests
         Assert.DoesNotThrow(() => learn.Fit(1));
     }
 
-    [Test]
-    public void A_nested_dispatch_failure_names_both_callbacks_innermost_last()
+    [TestCase("generated")]
+    [TestCase("runtime")]
+    public void A_nested_dispatch_failure_names_both_callbacks_innermost_last(string dispatch)
     {
         using var learn = TestData.RegressionLearner();
-        var ex = Assert.Throws<CallbackException>(() => learn.Fit(1, cbs: [new Nesting(), new NestedFailure()]))!;
-        Assert.That(ex.CallbackType, Is.EqualTo(typeof(Nesting)));
+        Callback outer = dispatch == "generated" ? new Nesting() : new RuntimeNesting();
+        Callback nested = dispatch == "generated" ? new NestedFailure() : new RuntimeNestedFailure();
+        var ex = Assert.Throws<CallbackException>(() => learn.Fit(1, cbs: [outer, nested]))!;
+        Assert.That(ex.CallbackType, Is.EqualTo(outer.GetType()));
         Assert.That(ex.Event, Is.EqualTo(Event.BeforeTrain));
         var inner = ex.InnerException as CallbackException;
         Assert.That(inner, Is.Not.Null);
-        Assert.That(inner!.CallbackType, Is.EqualTo(typeof(NestedFailure)));
+        Assert.That(inner!.CallbackType, Is.EqualTo(nested.GetType()));
         Assert.That(inner.Event, Is.EqualTo(Event.AfterCancelTrain));
         Assert.That(inner.InnerException, Is.TypeOf<ArithmeticException>());
     }

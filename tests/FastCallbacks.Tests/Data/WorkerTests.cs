@@ -254,4 +254,20 @@ public partial class WorkerTests
         Assert.That(seen.Select(s => s.Device), Is.All.EqualTo(DeviceType.META), "moved before the batch transform");
         Assert.That(seen.Select(s => s.Thread), Is.All.StartsWith("FCDataWorker"), "on the workers");
     }
+
+    [Test]
+    public void Workers_run_below_the_learners_priority()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("Per-thread nice values are Linux's; elsewhere Thread.Priority is set.");
+        static int Nice() => int.Parse(File.ReadAllText("/proc/thread-self/stat").Split(") ")[1].Split(' ')[16]);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(int Nice, ThreadPriority Priority)>();
+        Batch Spy(Batch b, TransformContext _)
+        {
+            seen.Add((Nice(), Thread.CurrentThread.Priority));
+            return b;
+        }
+        Leaks.Values(new DatasetDataLoader(new NumberedDataset(16), 4, ["x"], ["y"], numWorkers: 2, batchTransform: Spy));
+        Assert.That(seen.Select(s => s.Nice), Is.All.EqualTo(Math.Min(19, Nice() + 5)), "nice +5 on the workers, the learner's thread unchanged");
+        Assert.That(seen.Select(s => s.Priority), Is.All.EqualTo(ThreadPriority.BelowNormal));
+    }
 }

@@ -60,6 +60,36 @@ public partial class PlotTests
         return SKBitmap.Decode(path);
     }
 
+    /// <summary>Each plot's in-memory image (what a notebook shows inline) is the PNG its file version writes, pixel for pixel.</summary>
+    [Test]
+    public void The_in_memory_plots_are_the_file_plots()
+    {
+        using var learn = Learner();
+        var lrFind = learn.LrFind(numIt: 20);
+        learn.FitOneCycle(2, lrMax: 0.05);
+        var recorder = learn.Recorder!;
+        (PlotImage Image, string File, string Title)[] plots =
+        [
+            (recorder.PlotLoss(skipStart: 1), recorder.PlotLoss(Path.Combine(_dir, "loss.png"), skipStart: 1), "learning curve"),
+            (recorder.PlotSched(), recorder.PlotSched(Path.Combine(_dir, "sched.png")), "schedule"),
+            (lrFind.Plot(skipEnd: 2), lrFind.Plot(Path.Combine(_dir, "lr.png"), skipEnd: 2), "learning rate finder"),
+        ];
+        foreach (var (image, file, title) in plots)
+        {
+            Assert.That(image.Title, Is.EqualTo(title));
+            Assert.That(image.Png.Span[..8].ToArray(), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "PNG signature");
+            using var fromMemory = SKBitmap.Decode(image.Png.ToArray());
+            using var fromFile = Decode(file);
+            Assert.That((fromMemory.Width, fromMemory.Height), Is.EqualTo((image.Width, image.Height)), title);
+            Assert.That((fromMemory.Width, fromMemory.Height), Is.EqualTo((fromFile.Width, fromFile.Height)), title);
+            Assert.That(fromMemory.Pixels, Is.EqualTo(fromFile.Pixels), title);
+            Assert.That(image.ToDataUri(), Does.StartWith("data:image/png;base64,iVBORw0KGgo"));
+            var saved = image.Save(Path.Combine(_dir, "again", title + ".png"));
+            Assert.That(File.ReadAllBytes(saved), Is.EqualTo(image.Png.ToArray()));
+        }
+        Assert.That(plots[1].Image.Width, Is.EqualTo(1280), "two panels side by side (lr, mom)");
+    }
+
     [Test]
     public void PlotLoss_draws_train_and_valid_curves_with_title_and_labels()
     {

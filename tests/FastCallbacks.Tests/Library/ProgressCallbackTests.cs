@@ -19,6 +19,81 @@ public class ProgressCallbackTests
     private static string[] Lines(TestConsole console) =>
         console.Output.Replace("\r", "").Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToArray();
 
+    /// <summary>Records what a fit tells its display, as the notebook extension's HTML table receives it.</summary>
+    private sealed class RecordingDisplay : ProgressDisplay
+    {
+        public List<string> Calls { get; } = [];
+        public override bool IsLive => true;
+        public override void Header(IReadOnlyList<string> names) => Calls.Add("header " + string.Join(",", names));
+        public override void Row(EpochLog log) => Calls.Add($"row {log.Epoch}");
+        public override void StartEpochs(int nEpoch) => Calls.Add($"epochs {nEpoch}");
+        public override void Epoch(int epoch) => Calls.Add($"epoch {epoch}");
+        public override void StartPhase(string name, int total) => Calls.Add($"{name} {total}");
+        public override void Batch(int done, double? smoothLoss) => Calls.Add($"batch {done}{(smoothLoss is null ? "" : " loss")}");
+        public override void EndPhase() => Calls.Add("end");
+        protected override void Dispose(bool disposing) => Calls.Add("dispose");
+    }
+
+    [Test]
+    public void CreateDisplay_gives_each_fit_its_own_display_in_the_fits_order()
+    {
+        var displays = new List<RecordingDisplay>();
+        ProgressCallback.CreateDisplay = () =>
+        {
+            var display = new RecordingDisplay();
+            displays.Add(display);
+            return display;
+        };
+        try
+        {
+            using var learn = TestData.RegressionLearner();
+            var logged = new List<EpochLog>();
+            learn.Fit(1);
+            learn.Logger = logged.Add; // a logger of the user's own still gets the rows
+            learn.Fit(1);
+
+            Assert.That(displays, Has.Count.EqualTo(2));
+            string[] oneEpoch = ["epochs 1", "epoch 0", "train 3", "batch 1 loss", "batch 2 loss", "batch 3 loss", "end",
+                "valid 1", "batch 1 loss", "end", "row 0", "epoch 1", "dispose"];
+            Assert.That(displays[0].Calls, Is.EqualTo(new[] { "header epoch,train_loss,valid_loss,time" }.Concat(oneEpoch)));
+            Assert.That(displays[1].Calls, Is.EqualTo(displays[0].Calls));
+            Assert.That(logged, Has.Count.EqualTo(1));
+            Assert.That(learn.Cbs.OfType<ProgressCallback>().Single().IsLive, Is.True);
+        }
+        finally
+        {
+            ProgressCallback.CreateDisplay = null;
+        }
+    }
+
+    [Test]
+    public void Without_a_display_from_CreateDisplay_or_with_a_console_given_the_fit_draws_on_the_console()
+    {
+        var asked = 0;
+        ProgressCallback.CreateDisplay = () =>
+        {
+            asked++;
+            return null;
+        };
+        try
+        {
+            var console = new TestConsole();
+            using var learn = Learner(new ProgressCallback(console));
+            learn.Fit(2);
+            Assert.That(asked, Is.Zero, "a console given to the callback is used");
+            Assert.That(Lines(console), Has.Length.EqualTo(3));
+
+            using var other = TestData.RegressionLearner();
+            using (other.NoLogging()) other.Fit(1);
+            Assert.That(asked, Is.EqualTo(1), "null: the console");
+            Assert.That(other.Cbs.OfType<ProgressCallback>().Single().IsLive, Is.False);
+        }
+        finally
+        {
+            ProgressCallback.CreateDisplay = null;
+        }
+    }
+
     [Test]
     public void Every_learner_gets_one_by_default_and_NoBar_removes_it_for_a_block()
     {

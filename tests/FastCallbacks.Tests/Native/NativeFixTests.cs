@@ -79,8 +79,17 @@ public class NativeFixTests
     }
 
     [Test]
+    public void Needed_lists_the_libraries_the_shim_needs_in_order()
+    {
+        var needed = ElfVersionPatcher.Needed(File.ReadAllBytes(PackagedLibrary()));
+        Assert.That(needed.Take(3), Is.EqualTo(new[] { "libtorch.so", "libc10.so", "libtorch_cpu.so" }));
+        Assert.That(needed, Does.Contain("libstdc++.so.6"));
+    }
+
+    [Test]
     public void Not_an_elf_file_is_refused()
     {
         Assert.Throws<InvalidDataException>(() => ElfVersionPatcher.Requirements(new byte[100]));
+        Assert.Throws<InvalidDataException>(() => ElfVersionPatcher.Needed(new byte[100]));
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FastCallbacks.Tests.Samples;
 
 /// <summary>
@@ -12,47 +10,12 @@ public class CustomCallbacksSampleTests
     [Test, CancelAfter(180_000)]
     public async Task The_CustomCallbacks_sample_runs_and_passes_its_checks(CancellationToken ct)
     {
-        var dll = SampleAssembly("CustomCallbacks");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(dll);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var run = await BuiltApp.RunAsync(BuiltApp.Sample("CustomCallbacks"), [], ct);
+        var output = run.Output;
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        var output = await stdout + await stderr;
-
-        Assert.That(process.ExitCode, Is.EqualTo(0), output);
+        Assert.That(run.ExitCode, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("CustomCallbacks: all checks passed"), output);
         Assert.That(output, Does.Not.Contain("FAIL"), output);
         TestContext.Out.WriteLine(string.Join('\n', output.Split('\n').Where(l => l.StartsWith("ok", StringComparison.Ordinal))));
-    }
-
-    /// <summary>The sample's assembly, built in the same configuration and framework as these tests.</summary>
-    internal static string SampleAssembly(string name)
-    {
-        // The tests run from <repo>/tests/FastCallbacks.Tests/bin/<Configuration>/<tfm>/.
-        var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var tfm = bin.Name;
-        var configuration = bin.Parent!.Name;
-        var root = bin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-        var dll = Path.Combine(root, "samples", name, "bin", configuration, tfm, name + ".dll");
-        Assert.That(File.Exists(dll), Is.True, $"{dll} is not built; the test project builds it through a project reference.");
-        return dll;
     }
 }

@@ -1,6 +1,6 @@
-namespace FastCallbacks.Analyzers.Tests.Infrastructure;
+namespace FastCallbacks.Testing;
 
-/// <summary>Paths in the repository the tests run from.</summary>
+/// <summary>Paths in the repository the tests run from (one file, compiled into each test project that needs it).</summary>
 internal static class RepoPaths
 {
     /// <summary>The repository root: the nearest folder above the test binaries holding Directory.Build.props and src/.</summary>
