@@ -12,7 +12,8 @@
 # Entries the IDE's RS0016 fix or `dotnet format analyzers --diagnostics RS0016` would write, and also those of the
 # members the generator writes (a callback class that is not sealed gets public overrides), which they skip. A missing
 # pair of files is created. The files stay sorted as the code fix sorts them. Review the result with `git diff`.
-# RS0026 (two overloads with optional parameters) has no entry to write: it is listed, and the script exits 1.
+# RS0026 (two overloads with optional parameters) and RS0041 (a member declared under #nullable disable) have no entry
+# to write: they are listed, and the script exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -42,7 +43,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 : > "$work/found"
-: > "$work/rs0026"
+: > "$work/unfixed"
 
 header='#nullable enable'
 for proj in "${projects[@]}"; do
@@ -63,8 +64,9 @@ for proj in "${projects[@]}"; do
     -e "s/.*: warning (RS0016): Symbol '(.*)' is not part of the declared public API .*\[([^]]*\.csproj)(::TargetFramework=([^]]*))?\]\$/\1\t\3\t\5\t\2/p" \
     -e "s/.*: warning (RS0017): Symbol '(.*)' is part of the declared API, but is either not public or could not be found.*\[([^]]*\.csproj)(::TargetFramework=([^]]*))?\]\$/\1\t\3\t\5\t\2/p" \
     "$work/build.log" >> "$work/found"
-  # RS0026 (overloads that both have optional parameters) is a design question, not an entry: said, not fixed.
-  grep -E ': warning RS0026: ' "$work/build.log" | sed -E 's/ \(https:[^)]*\)//; s/ \[[^]]*\]$//' | sort -u >> "$work/rs0026" || true
+  # RS0026 (overloads that both have optional parameters) and RS0041 (oblivious reference types, code under
+  # #nullable disable) are for the code to fix, not entries to write: said, not fixed.
+  grep -E ': warning RS00(26|41): ' "$work/build.log" | sed -E 's/ \(https:[^)]*\)//; s/ \[[^]]*\]$//' | sort -u >> "$work/unfixed" || true
 done
 # The PublicApi configuration's outputs (of these projects and those they reference) were only for this scan.
 for d in src/*/; do rm -rf "${d}bin/PublicApi" "${d}obj/PublicApi"; done
@@ -110,10 +112,11 @@ while IFS= read -r csproj; do
   echo "${dir#"$(pwd)/"}/PublicAPI.Unshipped.txt: $added added, $removed removed"
 done < <(cut -f2 "$work/found" | sort -u)
 [ -s "$work/found" ] || echo "every public member has its entry; nothing to change"
-if [ -s "$work/rs0026" ]; then
-  echo "The build will still fail on RS0026: make the optional parameters required in one overload, or, if no call can" >&2
-  echo "bind to both, add a reasoned suppression to the project's PublicApiSuppressions.cs (CONTRIBUTING.md, \"Public API\"):" >&2
-  sort -u "$work/rs0026" | sed 's/^/  /' >&2
+if [ -s "$work/unfixed" ]; then
+  echo "The build will still fail on these, which need a change to the code (CONTRIBUTING.md, \"Public API\"). RS0026: make the" >&2
+  echo "optional parameters required in one overload, or, if no call can bind to both, add a reasoned suppression to the" >&2
+  echo "project's PublicApiSuppressions.cs. RS0041: the member is declared under #nullable disable; annotate it." >&2
+  sort -u "$work/unfixed" | sed 's/^/  /' >&2
   status=1
 fi
 exit $status
