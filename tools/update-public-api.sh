@@ -8,7 +8,8 @@
 # warnings not as errors, and reads the public API analyzer's messages, which quote each entry exactly:
 #   RS0016 (a public or protected member with no entry): the entry is added to PublicAPI.Unshipped.txt;
 #   RS0017 (an entry whose member is gone): deleted from PublicAPI.Unshipped.txt, or, for a member that was in
-#          PublicAPI.Shipped.txt (released), recorded as *REMOVED*<entry> in PublicAPI.Unshipped.txt, the analyzer's way.
+#          PublicAPI.Shipped.txt (released), recorded as *REMOVED*<entry> in PublicAPI.Unshipped.txt, the analyzer's way;
+#   RS0036 (a member once oblivious, a ~ entry, now annotated): its ~ entry replaced by the annotated one.
 # Entries the IDE's RS0016 fix or `dotnet format analyzers --diagnostics RS0016` would write, and also those of the
 # members the generator writes (a callback class that is not sealed gets public overrides), which they skip. A missing
 # pair of files is created. The files stay sorted as the code fix sorts them. Review the result with `git diff`.
@@ -63,10 +64,13 @@ for proj in "${projects[@]}"; do
   sed -nE \
     -e "s/.*: warning (RS0016): Symbol '(.*)' is not part of the declared public API .*\[([^]]*\.csproj)(::TargetFramework=([^]]*))?\]\$/\1\t\3\t\5\t\2/p" \
     -e "s/.*: warning (RS0017): Symbol '(.*)' is part of the declared API, but is either not public or could not be found.*\[([^]]*\.csproj)(::TargetFramework=([^]]*))?\]\$/\1\t\3\t\5\t\2/p" \
+    -e "s/.*: warning (RS0036): Symbol '(.*)' is missing nullability annotations in the declared API.*\[([^]]*\.csproj)(::TargetFramework=([^]]*))?\]\$/\1\t\3\t\5\t\2/p" \
     "$work/build.log" >> "$work/found"
   # RS0026 (overloads that both have optional parameters) and RS0041 (oblivious reference types, code under
   # #nullable disable) are for the code to fix, not entries to write: said, not fixed.
-  grep -E ': warning RS00(26|41): ' "$work/build.log" | sed -E 's/ \(https:[^)]*\)//; s/ \[[^]]*\]$//' | sort -u >> "$work/unfixed" || true
+  # Paths relative to the repository, the generator's files (deleted with the scan's outputs) named once for all frameworks.
+  grep -E ': warning RS00(26|41): ' "$work/build.log" | sed -E -e 's/ \(https:[^)]*\)//; s/ \[[^]]*\]$//; s/^ +//' \
+    -e "s|^$(pwd)/||; s|obj/PublicApi/[^/]+/FastCallbacks\.Generators/[^/]+/|(generated) |" | sort -u >> "$work/unfixed" || true
 done
 # The PublicApi configuration's outputs (of these projects and those they reference) were only for this scan.
 for d in src/*/; do rm -rf "${d}bin/PublicApi" "${d}obj/PublicApi"; done
@@ -92,7 +96,7 @@ while IFS= read -r csproj; do
       continue
     fi
   fi
-  added=0 removed=0
+  added=0 removed=0 annotated=0
   while IFS= read -r entry; do
     grep -qxF -- "$entry" "$unshipped" && continue
     printf '%s\n' "$entry" >> "$unshipped"; added=$((added + 1))
@@ -106,10 +110,30 @@ while IFS= read -r csproj; do
     fi
     removed=$((removed + 1))
   done < <(awk -F'\t' -v p="$csproj" '$1 == "RS0017" && $2 == p { print $4 }' "$work/found" | sort -u)
+  # RS0036: a member declared oblivious (a ~ entry) is annotated now; the analyzer quotes the new entry. Its old one is
+  # the ~ line that is the same without the annotations (! and ?); a shipped one gets *REMOVED* as any change does.
+  while IFS= read -r entry; do
+    key=${entry//[?!]/}
+    old=$(grep -E '^~' "$unshipped" | while IFS= read -r line; do l=${line#\~}; [ "${l//[?!]/}" = "$key" ] && printf '%s\n' "$line"; done || true)
+    if [ -n "$old" ] && [ "$(printf '%s\n' "$old" | wc -l)" -eq 1 ]; then
+      grep -vxF -- "$old" "$unshipped" > "$work/kept" || true
+      { cat "$work/kept"; printf '%s\n' "$entry"; } > "$unshipped"
+    else
+      old=$(grep -E '^~' "$shipped" | while IFS= read -r line; do l=${line#\~}; [ "${l//[?!]/}" = "$key" ] && printf '%s\n' "$line"; done || true)
+      if [ -n "$old" ] && [ "$(printf '%s\n' "$old" | wc -l)" -eq 1 ]; then
+        grep -qxF -- "*REMOVED*$old" "$unshipped" || printf '*REMOVED*%s\n' "$old" >> "$unshipped"
+        grep -qxF -- "$entry" "$unshipped" || printf '%s\n' "$entry" >> "$unshipped"
+      else
+        echo "$csproj: RS0036 for '$entry', but no single ~ entry without annotations matches it; replace it by hand." >&2
+        status=1; continue
+      fi
+    fi
+    annotated=$((annotated + 1))
+  done < <(awk -F'\t' -v p="$csproj" '$1 == "RS0036" && $2 == p { print $4 }' "$work/found" | sort -u)
   # The header first, then the entries in the order the RS0016 code fix keeps (ordinal, ignoring case).
   { printf '%s\n' "$header"; grep -vxF -- "$header" "$unshipped" | grep -v '^$' | LC_ALL=C sort -u | LC_ALL=C sort -f; } > "$work/sorted"
   cat "$work/sorted" > "$unshipped"
-  echo "${dir#"$(pwd)/"}/PublicAPI.Unshipped.txt: $added added, $removed removed"
+  echo "${dir#"$(pwd)/"}/PublicAPI.Unshipped.txt: $added added, $removed removed$([ "$annotated" -eq 0 ] || echo ", $annotated annotated")"
 done < <(cut -f2 "$work/found" | sort -u)
 [ -s "$work/found" ] || echo "every public member has its entry; nothing to change"
 if [ -s "$work/unfixed" ]; then
