@@ -21,8 +21,8 @@ public sealed class DistributedDataLoader : DataLoader
 
     /// <summary>Creates rank <paramref name="rank"/>'s part of <paramref name="inner"/>, out of <paramref name="ranks"/>.</summary>
     /// <param name="inner">The loader to share out; every rank must build it the same way (same data, same seed).</param>
-    /// <param name="rank">This rank.</param>
-    /// <param name="ranks">The number of ranks.</param>
+    /// <param name="rank">This process's rank, 0 to <paramref name="ranks"/> − 1: which part of every pass it gets.</param>
+    /// <param name="ranks">The number of ranks in the job (the communicator's size), at least 1.</param>
     public DistributedDataLoader(DataLoader inner, int rank, int ranks)
     {
         ArgumentNullException.ThrowIfNull(inner);

@@ -124,6 +124,7 @@ public abstract partial class Callback
     /// <see cref="CancelException"/>s are wrapped in a <see cref="CallbackException"/>.
     /// Dispatching <see cref="Event.AfterFit"/> sets <see cref="Run"/> back to true.
     /// </summary>
+    /// <param name="event">The event to run the handler of; an event this callback does not handle does nothing.</param>
     public void Invoke(Event @event)
     {
         // fastai reads `training` through the learner; with none attached the train clause defaults to
@@ -140,6 +141,8 @@ public abstract partial class Callback
     /// Calls this class's handlers of <paramref name="event"/>. Generated from the <see cref="OnAttribute"/>
     /// methods; override by hand only for callbacks whose handlers are known at run time.
     /// </summary>
+    /// <param name="event">The event being dispatched: one of <see cref="GetHandledEvents"/>, whose flags
+    /// (<see cref="Run"/>, <see cref="RunTrain"/>, <see cref="RunValid"/>) the caller has already checked.</param>
     protected virtual void Dispatch(Event @event) { }
 
     /// <summary>The events <see cref="Dispatch"/> handles. Generated alongside it.</summary>
@@ -216,6 +219,8 @@ public abstract partial class Callback
     /// Builds a callback from delegates, like fastai's <c>Callback(before_fit=f)</c>. Each delegate receives
     /// the learner the callback is attached to.
     /// </summary>
+    /// <param name="handlers">One handler per event, each called with the attached learner when that event is
+    /// dispatched; an event not listed is not handled.</param>
     /// <exception cref="ArgumentException">An event is given twice, or a delegate is null.</exception>
     public static Callback Create(params (Event Event, Action<Learner> Handler)[] handlers) => new DelegateCallback(handlers);
 

@@ -141,6 +141,9 @@ public sealed class CancelFitException() : CancelException("Interrupts training 
 public sealed class CallbackException : Exception
 {
     /// <summary>Wraps <paramref name="inner"/>, thrown by <paramref name="callback"/> while handling <paramref name="event"/>.</summary>
+    /// <param name="callback">The callback whose handler threw; the message names its class.</param>
+    /// <param name="event">The event it was handling; the message gives its fastai name (<c>before_batch</c>).</param>
+    /// <param name="inner">What the handler threw, kept as <see cref="Exception.InnerException"/>; its message ends this one.</param>
     public CallbackException(Callback callback, Event @event, Exception inner)
         : base(FormatMessage(callback.GetType(), @event, inner), inner)
     {

@@ -50,6 +50,8 @@ public static class Defaults
     }
 
     /// <summary>Adds a callback factory to <see cref="Callbacks"/> (for example a progress display).</summary>
+    /// <param name="factory">Makes a new instance for each learner created from now on (with <c>defaultCbs</c>);
+    /// learners that exist already are not changed.</param>
     public static void AddCallback(Func<Callback> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -57,6 +59,8 @@ public static class Defaults
     }
 
     /// <summary>Removes the default callbacks whose instances are <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The callback class (or a base class of it) whose factories are removed: each factory is
+    /// called once to see what it makes.</typeparam>
     public static void RemoveCallback<T>() where T : Callback
     {
         lock (Gate) Factories.RemoveAll(f => f() is T);

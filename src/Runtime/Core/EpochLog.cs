@@ -7,7 +7,7 @@ namespace FastCallbacks;
 /// fastai's <c>[epoch, train_loss, valid_loss, *metrics, time]</c>.
 /// </summary>
 /// <param name="Names">Column names, fastai's <c>recorder.metric_names</c> (epoch first, time last when timed).</param>
-/// <param name="Epoch">The epoch.</param>
+/// <param name="Epoch">The learner's epoch the row is for, 0-based (fastai's first column).</param>
 /// <param name="Values">The values between epoch and time; null where fastai logs None.</param>
 /// <param name="Time">Elapsed time of the epoch, or null when <see cref="Recorder.AddTime"/> is off.</param>
 public sealed record EpochLog(IReadOnlyList<string> Names, int Epoch, IReadOnlyList<double?> Values, TimeSpan? Time)
@@ -22,6 +22,7 @@ public sealed record EpochLog(IReadOnlyList<string> Names, int Epoch, IReadOnlyL
     }
 
     /// <summary>fastai's <c>format_time</c>: <c>mm:ss</c>, or <c>h:mm:ss</c> from one hour.</summary>
+    /// <param name="t">A duration; its fraction of a second is dropped.</param>
     public static string FormatTime(TimeSpan t)
     {
         var s = (long)t.TotalSeconds;

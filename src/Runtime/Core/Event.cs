@@ -93,12 +93,14 @@ public static class Events
         Event.AfterBackward, Event.BeforeStep, Event.AfterStep, Event.AfterCancelBatch, Event.AfterBatch);
 
     /// <summary>fastai's snake_case name of <paramref name="e"/>, for example <c>"before_step"</c>.</summary>
+    /// <param name="e">One of the 24 events; any other value throws <see cref="ArgumentOutOfRangeException"/>.</param>
     public static string Name(Event e) =>
         (uint)e < Count ? Names[(int)e] : throw new ArgumentOutOfRangeException(nameof(e), e, "Not a FastCallbacks event.");
 
     /// <summary>
     /// The event whose fastai name (<c>before_step</c>) or C# name (<c>BeforeStep</c>) is <paramref name="name"/>.
     /// </summary>
+    /// <param name="name">fastai's name (<c>before_step</c>) or the C# one (<c>BeforeStep</c>), matched exactly (case included).</param>
     /// <exception cref="ArgumentException">No event has that name; the message lists the valid names.</exception>
     public static Event Parse(string name)
     {
@@ -109,6 +111,8 @@ public static class Events
     }
 
     /// <summary>Like <see cref="Parse"/>, returning false instead of throwing.</summary>
+    /// <param name="name">fastai's name or the C# one, matched exactly; null is no event.</param>
+    /// <param name="e">The event named, when the result is true; otherwise <see cref="Event.AfterCreate"/> (the default), to be ignored.</param>
     public static bool TryParse(string? name, out Event e)
     {
         for (var i = 0; i < Count; i++)
@@ -124,5 +128,6 @@ public static class Events
     }
 
     /// <summary>True for the ten inner-loop events (see <see cref="InnerLoop"/>).</summary>
+    /// <param name="e">The event asked about.</param>
     public static bool IsInnerLoop(Event e) => InnerLoop.Contains(e);
 }

@@ -10,6 +10,7 @@ public readonly struct EventSet : IEquatable<EventSet>, IEnumerable<Event>
     public uint Mask { get; }
 
     /// <summary>Creates a set from a mask (bits above 23 are rejected).</summary>
+    /// <param name="mask">Bit <c>(int)e</c> set for each event <c>e</c> in the set; only the low 24 bits may be set.</param>
     public EventSet(uint mask)
     {
         if ((mask >> Events.Count) != 0)
@@ -24,6 +25,7 @@ public readonly struct EventSet : IEquatable<EventSet>, IEnumerable<Event>
     public static EventSet AllEvents => new((1u << Events.Count) - 1);
 
     /// <summary>A set of the given events.</summary>
+    /// <param name="events">The events in the set; repeats count once, none gives <see cref="None"/>.</param>
     public static EventSet Of(params Event[] events)
     {
         uint mask = 0;
@@ -38,18 +40,27 @@ public readonly struct EventSet : IEquatable<EventSet>, IEnumerable<Event>
     public bool IsEmpty => Mask == 0;
 
     /// <summary>True when <paramref name="e"/> is in the set.</summary>
+    /// <param name="e">The event looked for.</param>
     public bool Contains(Event e) => (Mask & Bit(e)) != 0;
 
     /// <summary>The union of two sets.</summary>
+    /// <param name="a">One set.</param>
+    /// <param name="b">The other; the result holds the events of either.</param>
     public static EventSet operator |(EventSet a, EventSet b) => new(a.Mask | b.Mask);
 
     /// <summary>The intersection of two sets.</summary>
+    /// <param name="a">One set.</param>
+    /// <param name="b">The other; the result holds the events of both.</param>
     public static EventSet operator &(EventSet a, EventSet b) => new(a.Mask & b.Mask);
 
-    /// <inheritdoc/>
+    /// <summary>Whether two sets hold the same events.</summary>
+    /// <param name="a">One set.</param>
+    /// <param name="b">The other.</param>
     public static bool operator ==(EventSet a, EventSet b) => a.Mask == b.Mask;
 
-    /// <inheritdoc/>
+    /// <summary>Whether two sets differ in at least one event.</summary>
+    /// <param name="a">One set.</param>
+    /// <param name="b">The other.</param>
     public static bool operator !=(EventSet a, EventSet b) => a.Mask != b.Mask;
 
     /// <inheritdoc/>

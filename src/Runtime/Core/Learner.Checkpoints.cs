@@ -19,12 +19,16 @@ public partial class Learner
     public Action<string>? MessageWriter { get; set; } = Console.WriteLine;
 
     /// <summary>Writes a message to <see cref="MessageWriter"/> (on the main process only, see <see cref="IsMainProcess"/>).</summary>
+    /// <param name="message">One line, without its line break; dropped on the other ranks of a distributed job and
+    /// when <see cref="MessageWriter"/> is null.</param>
     public void Log(string message)
     {
         if (IsMainProcess) MessageWriter?.Invoke(message);
     }
 
     /// <summary>The file of checkpoint <paramref name="name"/>: <c>Path/ModelDir/name.pt</c>.</summary>
+    /// <param name="name">The checkpoint's name as <see cref="Save"/> and <see cref="Load"/> take it: no folder, no
+    /// <c>.pt</c> (<c>"model"</c>, <c>"best"</c>).</param>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
     public string CheckpointPath(string name)
     {

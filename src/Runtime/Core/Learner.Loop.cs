@@ -227,6 +227,8 @@ public partial class Learner
     /// A handler's exception, other than a <see cref="CancelException"/>, is wrapped in a <see cref="CallbackException"/>
     /// naming the callback and the event.
     /// </summary>
+    /// <param name="event">The event; <see cref="Event.AfterFit"/> also sets every callback's <see cref="Callback.Run"/>
+    /// back to true, as fastai does.</param>
     public void Invoke(Event @event)
     {
         // The current phase's per-event arrays are already filtered (handled events, run_train/run_valid), so each
@@ -253,6 +255,7 @@ public partial class Learner
     private void RefreshPhaseTable() => _phaseTable = _dispatch.For(_training);
 
     /// <summary>Dispatches an event given by its fastai or C# name (<c>"before_fit"</c>, <c>"BeforeFit"</c>).</summary>
+    /// <param name="eventName">fastai's name (<c>"before_fit"</c>) or the C# one (<c>"BeforeFit"</c>), matched exactly.</param>
     /// <exception cref="ArgumentException">No event has that name.</exception>
     public void Invoke(string eventName) => Invoke(Events.Parse(eventName));
 
@@ -277,6 +280,7 @@ public partial class Learner
     public IReadOnlyList<Callback> OrderedCbs() => _dispatch.Sorted;
 
     /// <summary>The callbacks that handle <paramref name="event"/>, in dispatch order (fastai's <c>ordered_cbs</c>).</summary>
+    /// <param name="event">The event whose handlers are listed; the run flags are not consulted.</param>
     public IReadOnlyList<Callback> OrderedCbs(Event @event) =>
         _dispatch.Sorted.Where(cb => cb.HandledEvents.Contains(@event)).ToArray();
 

@@ -219,6 +219,7 @@ public partial class Learner : IDisposable
     public IReadOnlyList<Callback> Cbs => _cbs;
 
     /// <summary>The last added callback of type <typeparamref name="T"/> (fastai's <c>learn.recorder</c>), or null.</summary>
+    /// <typeparam name="T">The callback class looked for; an instance of a subclass of it counts.</typeparam>
     public T? Cb<T>() where T : Callback
     {
         for (var i = _cbs.Count - 1; i >= 0; i--)
@@ -227,6 +228,8 @@ public partial class Learner : IDisposable
     }
 
     /// <summary>The last added callback whose <see cref="Callback.Name"/> is <paramref name="name"/>, or null.</summary>
+    /// <param name="name">fastai's attribute name of the callback: its class in snake_case without <c>Callback</c>
+    /// (<c>"recorder"</c>, <c>"early_stopping"</c>), unless the class overrides <see cref="Callback.Name"/>.</param>
     public Callback? Cb(string name)
     {
         for (var i = _cbs.Count - 1; i >= 0; i--)
@@ -235,12 +238,18 @@ public partial class Learner : IDisposable
     }
 
     /// <summary>Adds a callback.</summary>
+    /// <param name="cb">A callback attached to no learner; it is dispatched by its <see cref="Callback.Order"/> from
+    /// the next event on.</param>
+    /// <returns>This learner.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cb"/> is null.</exception>
     /// <exception cref="ArgumentException">It is already attached, here or to another learner.</exception>
     /// <exception cref="InvalidOperationException">Its RunBefore/RunAfter declarations form a cycle with the others.</exception>
     public Learner AddCb(Callback cb) => AddCbs([cb]);
 
     /// <summary>Adds callbacks, all or none: the dispatch tables are rebuilt once.</summary>
+    /// <param name="cbs">Callbacks attached to no learner, each once; if one is refused (null, attached, or in a
+    /// RunBefore/RunAfter cycle) none is added.</param>
+    /// <returns>This learner.</returns>
     public Learner AddCbs(IEnumerable<Callback> cbs)
     {
         ArgumentNullException.ThrowIfNull(cbs);
@@ -283,9 +292,13 @@ public partial class Learner : IDisposable
     }
 
     /// <summary>Removes a callback (no-op when it is not attached here).</summary>
+    /// <param name="cb">The instance to detach; it can then be added to this or another learner.</param>
+    /// <returns>This learner.</returns>
     public Learner RemoveCb(Callback cb) => RemoveCbs([cb]);
 
     /// <summary>Removes callbacks.</summary>
+    /// <param name="cbs">The instances to detach; nulls and those not attached here are skipped.</param>
+    /// <returns>This learner.</returns>
     public Learner RemoveCbs(IEnumerable<Callback> cbs)
     {
         ArgumentNullException.ThrowIfNull(cbs);
@@ -301,9 +314,12 @@ public partial class Learner : IDisposable
     }
 
     /// <summary>Removes every callback of type <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The callback class whose instances, and those of its subclasses, are removed.</typeparam>
+    /// <returns>This learner.</returns>
     public Learner RemoveCbs<T>() where T : Callback => RemoveCbs(_cbs.OfType<T>());
 
     /// <summary>Adds <paramref name="cbs"/> until the returned scope is disposed (fastai's <c>added_cbs</c>).</summary>
+    /// <param name="cbs">Callbacks attached to no learner, added now and removed on dispose; null adds none.</param>
     public IDisposable AddedCbs(IEnumerable<Callback>? cbs)
     {
         var list = cbs?.ToList() ?? [];
@@ -312,6 +328,7 @@ public partial class Learner : IDisposable
     }
 
     /// <summary>Removes <paramref name="cbs"/> until the returned scope is disposed; they are then added back at the end (fastai's <c>removed_cbs</c>).</summary>
+    /// <param name="cbs">Callbacks of this learner; those not attached here are ignored, and are not added on dispose.</param>
     public IDisposable RemovedCbs(IEnumerable<Callback> cbs)
     {
         ArgumentNullException.ThrowIfNull(cbs);
@@ -344,6 +361,8 @@ public partial class Learner : IDisposable
     }
 
     /// <summary>Frees resources; override to free what a subclass owns.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>: free the tensors and other disposable
+    /// state. False from a finalizer (the learner has none; a subclass's), where managed objects must not be touched.</param>
     protected virtual void Dispose(bool disposing)
     {
         if (!disposing) return;

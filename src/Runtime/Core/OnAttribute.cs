@@ -19,6 +19,7 @@ namespace FastCallbacks;
 public sealed class OnAttribute : Attribute
 {
     /// <summary>Marks the method as the handler of <paramref name="event"/>.</summary>
+    /// <param name="event">The event whose dispatch calls the method; repeat the attribute for each further event.</param>
     public OnAttribute(Event @event) => Event = @event;
 
     /// <summary>The event this method handles.</summary>

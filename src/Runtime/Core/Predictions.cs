@@ -34,10 +34,19 @@ public sealed class Predictions : IDisposable
     public Tensor? Losses { get; private set; }
 
     /// <summary>fastai's tuple order: <c>(inputs, preds, targets, decoded, losses)</c>.</summary>
+    /// <param name="inputs">Receives <see cref="Inputs"/>: null unless asked for with <c>withInput</c>.</param>
+    /// <param name="preds">Receives <see cref="Preds"/>: null when <c>withPreds</c> was false or there were no batches.</param>
+    /// <param name="targets">Receives <see cref="Targets"/>: null for data without targets or with <c>withTargs</c> false.</param>
+    /// <param name="decoded">Receives <see cref="Decoded"/>: null unless asked for with <c>withDecoded</c>.</param>
+    /// <param name="losses">Receives <see cref="Losses"/>: null unless asked for with <c>withLoss</c>.</param>
+    /// <remarks>The tensors stay owned by this object: dispose it, not them.</remarks>
     public void Deconstruct(out Tensor? inputs, out Tensor? preds, out Tensor? targets, out Tensor? decoded, out Tensor? losses) =>
         (inputs, preds, targets, decoded, losses) = (Inputs, Preds, Targets, Decoded, Losses);
 
     /// <summary>The common case: <c>var (preds, targets) = learn.GetPreds();</c>.</summary>
+    /// <param name="preds">Receives <see cref="Preds"/>: the activated outputs, or null when there were no batches.</param>
+    /// <param name="targets">Receives <see cref="Targets"/>: null for data without targets.</param>
+    /// <remarks>The tensors stay owned by this object: dispose it, not them.</remarks>
     public void Deconstruct(out Tensor? preds, out Tensor? targets) => (preds, targets) = (Preds, Targets);
 
     /// <summary>Frees the tensors.</summary>
@@ -89,6 +98,7 @@ public sealed record ValidationResult(IReadOnlyList<string> Names, IReadOnlyList
     public double? ValidLoss => Values.Count > 0 ? Values[0] : null;
 
     /// <summary>The value of the column <paramref name="name"/>.</summary>
+    /// <param name="name">One of <see cref="Names"/>: <c>"valid_loss"</c> or a metric's <see cref="Metric.Name"/> (<c>"accuracy"</c>).</param>
     /// <exception cref="KeyNotFoundException">No column has that name; the message lists the columns.</exception>
     public double? this[string name]
     {

@@ -10,9 +10,9 @@ namespace FastCallbacks;
 public sealed class DataLoaderException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="dataset">A description of the dataset.</param>
-    /// <param name="epoch">The pass over the data.</param>
+    /// <param name="message">The whole message, naming the dataset, the item or batch, the pass and the fix.</param>
+    /// <param name="dataset">A description of the dataset (its type and size, or the tensors' shapes).</param>
+    /// <param name="epoch">The pass over the data, counted from 0 (<see cref="IndexedDataLoader.Epoch"/> when it started).</param>
     /// <param name="batchIndex">The batch, counted from 0 in its pass.</param>
     /// <param name="itemIndex">The item's index in the dataset, or null when the batch as a whole failed.</param>
     /// <param name="innerException">The original exception.</param>

@@ -11,6 +11,9 @@ namespace FastCallbacks;
 public sealed class DataLoaders : IDisposable
 {
     /// <summary>Creates data loaders from a training and an optional validation loader.</summary>
+    /// <param name="train">The batches <see cref="Learner.Fit"/> trains on, in each epoch.</param>
+    /// <param name="valid">The batches validated on after each epoch's training; null for none (the validate phase
+    /// then runs with no batches, and the validation loss is None).</param>
     public DataLoaders(DataLoader train, DataLoader? valid = null)
     {
         Train = train ?? throw new ArgumentNullException(nameof(train));
@@ -24,6 +27,8 @@ public sealed class DataLoaders : IDisposable
     public DataLoader? Valid { get; }
 
     /// <summary>fastai's <c>dls[i]</c>: 0 is <see cref="Train"/>, 1 is <see cref="Valid"/>.</summary>
+    /// <param name="index">0 for the training loader, 1 for the validation loader (null when there is none); any
+    /// other value throws <see cref="ArgumentOutOfRangeException"/>.</param>
     public DataLoader? this[int index] => index switch
     {
         0 => Train,

@@ -91,6 +91,9 @@ public class AccumMetric : Metric, IDisposable
     }
 
     /// <summary>Adds a batch of (already activated) predictions and targets (fastai's <c>accum_values</c>).</summary>
+    /// <param name="preds">The batch's predictions after the activation, argmax and threshold; copied (detached, to
+    /// the CPU), so the caller keeps and disposes its tensor.</param>
+    /// <param name="targs">The batch's targets, one per prediction once flattened; copied as well.</param>
     /// <exception cref="ArgumentException">With flattening, predictions and targets have different numbers of elements.</exception>
     public void AccumValues(Tensor preds, Tensor targs)
     {

@@ -13,6 +13,9 @@ public abstract class Metric
     public virtual void Reset() { }
 
     /// <summary>Adds the current batch (read <see cref="Learner.Pred"/>, <see cref="Learner.Yb"/>, <see cref="Learner.Loss"/>).</summary>
+    /// <param name="learn">The learner at the end of a batch (<see cref="Event.AfterBatch"/>) of a phase the metric
+    /// is computed for: its prediction, targets and loss are that batch's and are freed after it, so a metric copies
+    /// what it keeps.</param>
     public virtual void Accumulate(Learner learn) { }
 
     /// <summary>The metric's value, or null when nothing was accumulated (fastai's None).</summary>
@@ -38,6 +41,7 @@ public abstract class Metric
     /// The mean of a loss tensor as a double. A reduced loss is already a scalar: reading it directly saves the
     /// <c>mean()</c> tensor, which costs more than the read itself (once per batch, in the recorder).
     /// </summary>
+    /// <param name="loss">A loss of any shape: a scalar (reduced) or one value per item (<c>reduction: none</c>).</param>
     protected static double ScalarLoss(Tensor loss)
     {
         if (loss.Dimensions == 0) return loss.ToDouble();
@@ -46,6 +50,8 @@ public abstract class Metric
     }
 
     /// <summary>fastai's <c>find_bs</c>: the batch size, the first dimension of the first target (or input).</summary>
+    /// <param name="learn">The learner during a batch: its <see cref="Learner.Yb"/>, or <see cref="Learner.Xb"/> for
+    /// data without targets, is read; a 0-dimensional tensor counts as one item.</param>
     protected static int BatchSize(Learner learn)
     {
         var t = learn.Yb.Length > 0 ? learn.Yb[0] : learn.Xb[0];
@@ -161,6 +167,7 @@ public sealed class AvgSmoothLoss(double beta = 0.98) : Metric
     public override void Accumulate(Learner learn) => Add(ScalarLoss(learn.Loss!));
 
     /// <summary>Adds one loss value.</summary>
+    /// <param name="loss">One batch's mean loss; it moves the average by <c>(1 - beta)</c> of its difference.</param>
     public void Add(double loss)
     {
         Count++;

@@ -29,9 +29,11 @@ public enum Average
 public static class Metrics
 {
     /// <summary>fastai's <c>accuracy</c>: the fraction of items whose argmax over <paramref name="axis"/> equals the target.</summary>
+    /// <param name="axis">The dimension of the class scores whose argmax is the predicted class (default -1, the last).</param>
     public static Metric Accuracy(int axis = -1) => new AvgMetric((p, t) => AccuracyOf(p, t, axis), "accuracy");
 
     /// <summary>fastai's <c>error_rate</c>: 1 - accuracy.</summary>
+    /// <param name="axis">The dimension of the class scores whose argmax is the predicted class (default -1, the last).</param>
     public static Metric ErrorRate(int axis = -1) => new AvgMetric((p, t) => 1 - AccuracyOf(p, t, axis), "error_rate");
 
     /// <summary>fastai's <c>mse</c>: the mean squared error (batch-size-weighted over the set).</summary>

@@ -83,7 +83,7 @@ public abstract class Optimizer : optim.Optimizer
 
     /// <summary>Group <paramref name="group"/>'s value of <paramref name="name"/>.</summary>
     /// <param name="name">A hyper-parameter name.</param>
-    /// <param name="group">The group index.</param>
+    /// <param name="group">The parameter group's index, from 0 (the head, fastai's last group, is the last).</param>
     /// <exception cref="ArgumentException">The optimizer has no such hyper-parameter.</exception>
     public double GetHyper(string name, int group) => _shared.Hypers[group][HyperIndex(name)];
 
@@ -156,7 +156,7 @@ public abstract class Optimizer : optim.Optimizer
     internal double HyperAt(int group, int index) => _shared.Hypers[group][index];
 
     /// <summary>The hyper-parameter values of group <paramref name="group"/>, in <see cref="HyperNames"/> order, for <c>step</c>.</summary>
-    /// <param name="group">The group index.</param>
+    /// <param name="group">The parameter group's index, from 0 (the head, fastai's last group, is the last).</param>
     protected ReadOnlySpan<double> HyperValues(int group) => _shared.Hypers[group];
 
     /// <summary>The index of <paramref name="name"/> in <see cref="HyperNames"/> (for reading <see cref="HyperValues"/>), or -1.</summary>
@@ -169,7 +169,7 @@ public abstract class Optimizer : optim.Optimizer
     public IReadOnlyList<ParamState> State => _shared.FlatStates;
 
     /// <summary>The states of group <paramref name="group"/>'s parameters, in order.</summary>
-    /// <param name="group">The group index.</param>
+    /// <param name="group">The parameter group's index, from 0 (the head, fastai's last group, is the last).</param>
     protected ReadOnlySpan<ParamState> StatesOf(int group) => _shared.States[group];
 
     /// <summary>The state of parameter <paramref name="param"/>, or null when it is not one of this optimizer's.</summary>
@@ -229,12 +229,12 @@ public abstract class Optimizer : optim.Optimizer
     public void Unfreeze() => FreezeTo(0);
 
     /// <summary>Whether a parameter of group <paramref name="group"/> with state <paramref name="state"/> is updated (not frozen, or forced to train).</summary>
-    /// <param name="group">The group index.</param>
+    /// <param name="group">The parameter group's index, from 0 (the head, fastai's last group, is the last).</param>
     /// <param name="state">The parameter's state.</param>
     protected bool Trains(int group, ParamState state) => group >= _shared.FrozenIdx || state.ForceTrain;
 
     /// <summary>Whether any parameter of group <paramref name="group"/> can be updated (skips frozen groups without a forced parameter).</summary>
-    /// <param name="group">The group index.</param>
+    /// <param name="group">The parameter group's index, from 0 (the head, fastai's last group, is the last).</param>
     protected bool GroupTrains(int group)
     {
         if (group >= _shared.FrozenIdx) return true;

@@ -105,7 +105,7 @@ public static class Optimizers
 
     /// <summary>fastai's <c>SGD(params, lr, mom, wd)</c>.</summary>
     /// <param name="parameters">The parameters (<see cref="ParameterGroups"/> for several groups).</param>
-    /// <param name="lr">The learning rate.</param>
+    /// <param name="lr">The learning rate every group starts with (the learner's schedules and <see cref="Optimizer.SetHyper"/> change it later).</param>
     /// <param name="mom">Momentum (0: none).</param>
     /// <param name="wd">Weight decay.</param>
     /// <param name="decoupleWd">True weight decay; false for L2 regularization.</param>
@@ -114,7 +114,7 @@ public static class Optimizers
 
     /// <summary>fastai's <c>RMSProp(params, lr, sqr_mom, mom, wd)</c>.</summary>
     /// <param name="parameters">The parameters (<see cref="ParameterGroups"/> for several groups).</param>
-    /// <param name="lr">The learning rate.</param>
+    /// <param name="lr">The learning rate every group starts with (the learner's schedules and <see cref="Optimizer.SetHyper"/> change it later).</param>
     /// <param name="sqrMom">The squared gradients' average.</param>
     /// <param name="mom">Momentum (0: none).</param>
     /// <param name="wd">Weight decay.</param>
@@ -125,7 +125,7 @@ public static class Optimizers
 
     /// <summary>fastai's <c>Adam(params, lr, mom, sqr_mom, eps, wd)</c>.</summary>
     /// <param name="parameters">The parameters (<see cref="ParameterGroups"/> for several groups).</param>
-    /// <param name="lr">The learning rate.</param>
+    /// <param name="lr">The learning rate every group starts with (the learner's schedules and <see cref="Optimizer.SetHyper"/> change it later).</param>
     /// <param name="mom">beta1.</param>
     /// <param name="sqrMom">beta2.</param>
     /// <param name="eps">Added to the denominator.</param>
@@ -136,7 +136,7 @@ public static class Optimizers
 
     /// <summary>fastai's <c>RAdam(params, lr, mom, sqr_mom, eps, wd, beta)</c>.</summary>
     /// <param name="parameters">The parameters (<see cref="ParameterGroups"/> for several groups).</param>
-    /// <param name="lr">The learning rate.</param>
+    /// <param name="lr">The learning rate every group starts with (the learner's schedules and <see cref="Optimizer.SetHyper"/> change it later).</param>
     /// <param name="mom">beta1.</param>
     /// <param name="sqrMom">beta2.</param>
     /// <param name="eps">Added to the denominator.</param>
@@ -148,7 +148,7 @@ public static class Optimizers
 
     /// <summary>fastai's <c>QHAdam(params, lr, mom, sqr_mom, nu_1, nu_2, eps, wd)</c>.</summary>
     /// <param name="parameters">The parameters (<see cref="ParameterGroups"/> for several groups).</param>
-    /// <param name="lr">The learning rate.</param>
+    /// <param name="lr">The learning rate every group starts with (the learner's schedules and <see cref="Optimizer.SetHyper"/> change it later).</param>
     /// <param name="mom">beta1.</param>
     /// <param name="sqrMom">beta2.</param>
     /// <param name="nu1">The weight of the averaged gradient.</param>
@@ -161,7 +161,7 @@ public static class Optimizers
 
     /// <summary>fastai's <c>Lamb(params, lr, mom, sqr_mom, eps, wd)</c>.</summary>
     /// <param name="parameters">The parameters (<see cref="ParameterGroups"/> for several groups).</param>
-    /// <param name="lr">The learning rate.</param>
+    /// <param name="lr">The learning rate every group starts with (the learner's schedules and <see cref="Optimizer.SetHyper"/> change it later).</param>
     /// <param name="mom">beta1.</param>
     /// <param name="sqrMom">beta2.</param>
     /// <param name="eps">Added to the denominator.</param>
@@ -177,7 +177,7 @@ public static class Optimizers
     public static Optimizer Lookahead(Optimizer opt, int k = 6, double alpha = 0.5) => new LookaheadOptimizer(opt, k, alpha);
 
     /// <summary>A FastCallbacks optimizer as it is, or a TorchSharp one in an <see cref="OptimWrapper"/>.</summary>
-    /// <param name="opt">The optimizer.</param>
+    /// <param name="opt">A FastCallbacks optimizer, returned as it is, or a TorchSharp one, wrapped (the wrapper steps it).</param>
     public static Optimizer AsOptimizer(optim.Optimizer opt)
     {
         ArgumentNullException.ThrowIfNull(opt);

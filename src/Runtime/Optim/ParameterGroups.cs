@@ -55,7 +55,8 @@ public sealed class ParameterGroups : IEnumerable<Parameter>
     }
 
     /// <summary>One group holding <paramref name="parameters"/>.</summary>
-    /// <param name="parameters">The parameters.</param>
+    /// <param name="parameters">The group's parameters, in order (a model's <c>parameters()</c>, say); a
+    /// <see cref="ParameterGroups"/> is returned as it is, keeping its groups.</param>
     public static ParameterGroups Single(IEnumerable<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -31,7 +31,7 @@ public readonly struct PerGroup : IEquatable<PerGroup>
     }
 
     /// <summary>One value for every group.</summary>
-    /// <param name="value">The value.</param>
+    /// <param name="value">The hyper-parameter (a learning rate, a weight decay, …) that every parameter group gets.</param>
     public static implicit operator PerGroup(double value) => new(Kind.Value, value, value, null);
 
     /// <summary>One value per group, first group first (the head, fastai's last group, last).</summary>
@@ -147,9 +147,13 @@ public readonly struct PerGroup : IEquatable<PerGroup>
     public override int GetHashCode() => HashCode.Combine(_kind, _lo, _hi, _values?.Length ?? 0);
 
     /// <summary>Equality of the values given.</summary>
+    /// <param name="left">One set of per-group values.</param>
+    /// <param name="right">The other: equal when given the same way (one value, a slice, a list) with the same numbers.</param>
     public static bool operator ==(PerGroup left, PerGroup right) => left.Equals(right);
 
     /// <summary>Inequality of the values given.</summary>
+    /// <param name="left">One set of per-group values.</param>
+    /// <param name="right">The other: different when given another way (a slice and the list it spreads to differ) or with other numbers.</param>
     public static bool operator !=(PerGroup left, PerGroup right) => !left.Equals(right);
 
     private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);

@@ -52,7 +52,7 @@ public static class Splitters
     /// fastai's <c>norm_bias_params</c>: the parameters of normalization layers (BatchNorm, InstanceNorm,
     /// LayerNorm) and, with <paramref name="withBias"/>, every module's own <c>bias</c>.
     /// </summary>
-    /// <param name="model">The model.</param>
+    /// <param name="model">The model whose modules are searched, all the way down (a normalization layer gives all its parameters).</param>
     /// <param name="withBias">Include the biases of the other layers.</param>
     public static IReadOnlyList<Parameter> NormBiasParams(nn.Module model, bool withBias = true)
     {

@@ -71,6 +71,7 @@ public sealed partial class ProgressCallback : Callback, IStatefulCallback
     /// Whether <paramref name="console"/> gets the live display: it must be interactive and support ANSI, and
     /// when it is the default console, standard output must not be redirected.
     /// </summary>
+    /// <param name="console">The console the display would draw on (the callback's own, <see cref="AnsiConsole.Console"/> by default).</param>
     public static bool CanDrawLive(IAnsiConsole console)
     {
         ArgumentNullException.ThrowIfNull(console);

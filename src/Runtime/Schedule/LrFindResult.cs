@@ -23,6 +23,8 @@ public sealed partial class LrFindResult
     public IReadOnlyList<Suggestion> Suggestions { get; }
 
     /// <summary>The learning rate suggested by the method named <paramref name="name"/> (<c>"valley"</c>, …).</summary>
+    /// <param name="name">A method's <see cref="SuggestionMethod.Name"/>: <c>"valley"</c>, <c>"slide"</c>,
+    /// <c>"minimum"</c> or <c>"steep"</c>, among those passed to <c>LrFind</c>.</param>
     /// <exception cref="KeyNotFoundException">No method of that name was run.</exception>
     public double this[string name] => Suggestions.FirstOrDefault(s => s.Name == name)?.Lr
         ?? throw new KeyNotFoundException(

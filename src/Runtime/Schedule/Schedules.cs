@@ -12,19 +12,30 @@ namespace FastCallbacks;
 public static class Schedules
 {
     /// <summary>Linear from <paramref name="start"/> to <paramref name="end"/>: <c>start + pos·(end − start)</c>.</summary>
+    /// <param name="start">The value at <c>pos = 0</c>, where this schedule's part of training begins.</param>
+    /// <param name="end">The value at <c>pos = 1</c>, where it ends.</param>
     public static Func<double, double> SchedLin(double start, double end) => pos => start + pos * (end - start);
 
     /// <summary>Cosine from <paramref name="start"/> to <paramref name="end"/>: <c>start + (1 + cos(π·(1 − pos)))·(end − start)/2</c>.</summary>
+    /// <param name="start">The value at <c>pos = 0</c>, where this schedule's part of training begins.</param>
+    /// <param name="end">The value at <c>pos = 1</c>, where it ends.</param>
     public static Func<double, double> SchedCos(double start, double end) =>
         pos => start + (1 + Math.Cos(Math.PI * (1 - pos))) * (end - start) / 2;
 
     /// <summary>Constant <paramref name="start"/> (<paramref name="end"/> is ignored, as in fastai).</summary>
+    /// <param name="start">The value at every position.</param>
+    /// <param name="end">Ignored: it is there so that every schedule takes <c>(start, end)</c>.</param>
     public static Func<double, double> SchedNo(double start, double end) => _ => start;
 
     /// <summary>Exponential from <paramref name="start"/> to <paramref name="end"/>: <c>start·(end/start)^pos</c>.</summary>
+    /// <param name="start">The value at <c>pos = 0</c>; not 0, and of the sign of <paramref name="end"/> (the ratio <c>end/start</c> is raised to <c>pos</c>).</param>
+    /// <param name="end">The value at <c>pos = 1</c>.</param>
     public static Func<double, double> SchedExp(double start, double end) => pos => start * Math.Pow(end / start, pos);
 
     /// <summary>Polynomial of degree <paramref name="power"/> from <paramref name="start"/> to <paramref name="end"/>: <c>start + (end − start)·pos^power</c>.</summary>
+    /// <param name="start">The value at <c>pos = 0</c>, where this schedule's part of training begins.</param>
+    /// <param name="end">The value at <c>pos = 1</c>, where it ends.</param>
+    /// <param name="power">The exponent of <c>pos</c>: 1 is linear, above 1 starts slowly, between 0 and 1 starts fast.</param>
     public static Func<double, double> SchedPoly(double start, double end, double power) =>
         pos => start + (end - start) * Math.Pow(pos, power);
 
@@ -84,6 +95,10 @@ public static class Schedules
     /// fastai's <c>combined_cos</c>: cosine from <paramref name="start"/> to <paramref name="middle"/> over the first
     /// <paramref name="pct"/> of training, then cosine from <paramref name="middle"/> to <paramref name="end"/>.
     /// </summary>
+    /// <param name="pct">The fraction of training, 0 to 1, spent going from <paramref name="start"/> to <paramref name="middle"/> (fastai's <c>fit_one_cycle</c> uses 0.25).</param>
+    /// <param name="start">The value at the start of training.</param>
+    /// <param name="middle">The value reached after <paramref name="pct"/> of training (one cycle's peak).</param>
+    /// <param name="end">The value at the end of training.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pct"/> is not between 0 and 1.</exception>
     public static Func<double, double> CombinedCos(double pct, double start, double middle, double end)
     {

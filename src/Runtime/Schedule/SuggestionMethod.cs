@@ -46,6 +46,9 @@ public sealed class SuggestionMethod
 
     /// <summary>fastai's <c>slide</c> with its parameters: walks left from the end until the gradients
     /// <paramref name="lrDiff"/> points apart differ by at most <paramref name="thresh"/>.</summary>
+    /// <param name="lrDiff">How many points apart the two compared gradients of the loss are (fastai's <c>lr_diff</c>, 15); at least 1.</param>
+    /// <param name="thresh">The largest difference between those gradients at which the walk stops (fastai's 0.005).</param>
+    /// <param name="adjustValue">Multiplies the rate found (fastai's <c>adjust_value</c>; 1 suggests it as found).</param>
     public static SuggestionMethod SlideWith(int lrDiff = 15, double thresh = 0.005, double adjustValue = 1.0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(lrDiff);
