@@ -157,15 +157,17 @@ internal static class CallbackSourceWriter
     }
 
     /// <summary>
-    /// SaveState and LoadState for the [Persist] members, and the two partial hooks they call. Nullable analysis is off
+    /// SaveState and LoadState for the [Persist] members, and the two partial hooks they call. Nullable warnings are off
     /// around them: the codecs' nullable element types would otherwise warn against the members' annotations (a value
-    /// loaded is the value saved, so its nullability is the member's).
+    /// loaded is the value saved, so its nullability is the member's). The annotations stay on, so the public signatures
+    /// say <c>StateDict</c> is never null (and the API trackers see them annotated); the file's <c>#nullable enable</c>
+    /// comes back after them.
     /// </summary>
     private static void WritePersistence(IndentedWriter writer, PersistenceModel persistence)
     {
         var modifiers = persistence.OverridesBase ? "public override" : persistence.IsSealed ? "public" : "public virtual";
         var members = persistence.Members;
-        writer.Line("#nullable disable");
+        writer.Line("#nullable disable warnings");
         writer.Line("/// <inheritdoc/>");
         writer.Line($"{modifiers} void SaveState({StateDictType} state)");
         writer.Open();
@@ -208,7 +210,7 @@ internal static class CallbackSourceWriter
         writer.Line();
         writer.Line("/// <summary>Called by <see cref=\"LoadState\"/> once the [Persist] members are read, before they are assigned: implement it to load what <c>OnSaveState</c> saved.</summary>");
         writer.Line($"partial void OnLoadState({StateDictType} state);");
-        writer.Line("#nullable restore");
+        writer.Line("#nullable enable warnings");
     }
 
     /// <summary>A C# string literal.</summary>

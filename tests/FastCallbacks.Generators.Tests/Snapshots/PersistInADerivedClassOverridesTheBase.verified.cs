@@ -31,7 +31,7 @@ namespace Samples
             }
         }
 
-        #nullable disable
+        #nullable disable warnings
         /// <inheritdoc/>
         public override void SaveState(global::FastCallbacks.StateDict state)
         {
@@ -54,7 +54,7 @@ namespace Samples
 
         /// <summary>Called by <see cref="LoadState"/> once the [Persist] members are read, before they are assigned: implement it to load what <c>OnSaveState</c> saved.</summary>
         partial void OnLoadState(global::FastCallbacks.StateDict state);
-        #nullable restore
+        #nullable enable warnings
     }
 }
 
@@ -67,7 +67,7 @@ namespace Samples
 {
     partial class Tracker : global::FastCallbacks.IStatefulCallback
     {
-        #nullable disable
+        #nullable disable warnings
         /// <inheritdoc/>
         public virtual void SaveState(global::FastCallbacks.StateDict state)
         {
@@ -88,6 +88,6 @@ namespace Samples
 
         /// <summary>Called by <see cref="LoadState"/> once the [Persist] members are read, before they are assigned: implement it to load what <c>OnSaveState</c> saved.</summary>
         partial void OnLoadState(global::FastCallbacks.StateDict state);
-        #nullable restore
+        #nullable enable warnings
     }
 }

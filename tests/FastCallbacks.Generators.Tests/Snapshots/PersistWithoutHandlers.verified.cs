@@ -7,7 +7,7 @@ namespace Samples
 {
     partial class Counter : global::FastCallbacks.IStatefulCallback
     {
-        #nullable disable
+        #nullable disable warnings
         /// <inheritdoc/>
         public void SaveState(global::FastCallbacks.StateDict state)
         {
@@ -28,6 +28,6 @@ namespace Samples
 
         /// <summary>Called by <see cref="LoadState"/> once the [Persist] members are read, before they are assigned: implement it to load what <c>OnSaveState</c> saved.</summary>
         partial void OnLoadState(global::FastCallbacks.StateDict state);
-        #nullable restore
+        #nullable enable warnings
     }
 }
