@@ -25,7 +25,7 @@ public abstract class StateCodec<T>
 
     /// <summary>Writes <paramref name="value"/>.</summary>
     /// <param name="writer">Where to write.</param>
-    /// <param name="value">The value.</param>
+    /// <param name="value">The value to save; null too, for the codecs of reference types (a null saved reads back as null).</param>
     public abstract void Write(BinaryWriter writer, T value);
 
     /// <summary>Reads a value that <see cref="Write"/> wrote.</summary>
@@ -94,6 +94,7 @@ public static class StateCodecs
     public static StateCodec<StateDict> State { get; } = Reference("state", static (w, s) => s.WriteTo(w), StateDict.ReadFrom);
 
     /// <summary>A nullable value type: a flag, then the value.</summary>
+    /// <typeparam name="T">The value type.</typeparam>
     /// <param name="value">The value's codec.</param>
     public static StateCodec<T?> Nullable<T>(StateCodec<T> value) where T : struct
     {
@@ -108,6 +109,7 @@ public static class StateCodecs
     }
 
     /// <summary>An enum, as its underlying number (so renaming a member keeps old states readable; renumbering does not).</summary>
+    /// <typeparam name="T">The enum type.</typeparam>
     public static StateCodec<T> Enum<T>() where T : struct, Enum =>
         Of("enum", static (w, v) => w.Write(FromEnum(v)), static r => ToEnum<T>(r.ReadInt64()));
 
@@ -120,6 +122,7 @@ public static class StateCodecs
         (T)System.Enum.ToObject(typeof(T), System.Enum.GetUnderlyingType(typeof(T)) == typeof(ulong) ? unchecked((ulong)value) : value);
 
     /// <summary>An array (null included): its length, then its items.</summary>
+    /// <typeparam name="T">The items' type.</typeparam>
     /// <param name="item">The items' codec.</param>
     public static StateCodec<T[]> Array<T>(StateCodec<T> item)
     {
@@ -128,6 +131,7 @@ public static class StateCodecs
     }
 
     /// <summary>A <c>List&lt;T&gt;</c> (null included). It reads what <see cref="ReadOnlyList{T}"/> writes, and the other way round.</summary>
+    /// <typeparam name="T">The items' type.</typeparam>
     /// <param name="item">The items' codec.</param>
     public static StateCodec<List<T>> List<T>(StateCodec<T> item)
     {
@@ -136,6 +140,7 @@ public static class StateCodecs
     }
 
     /// <summary>An <c>IReadOnlyList&lt;T&gt;</c> (null included), read back as an array.</summary>
+    /// <typeparam name="T">The items' type.</typeparam>
     /// <param name="item">The items' codec.</param>
     public static StateCodec<IReadOnlyList<T>> ReadOnlyList<T>(StateCodec<T> item)
     {
@@ -144,6 +149,7 @@ public static class StateCodecs
     }
 
     /// <summary>A <c>Dictionary&lt;string, T&gt;</c> (null included), in its enumeration order.</summary>
+    /// <typeparam name="T">The values' type (the keys are strings).</typeparam>
     /// <param name="value">The values' codec.</param>
     public static StateCodec<Dictionary<string, T>> Dictionary<T>(StateCodec<T> value)
     {
@@ -152,6 +158,7 @@ public static class StateCodecs
     }
 
     /// <summary>An <c>IReadOnlyDictionary&lt;string, T&gt;</c> (null included), read back as a <c>Dictionary</c>.</summary>
+    /// <typeparam name="T">The values' type (the keys are strings).</typeparam>
     /// <param name="value">The values' codec.</param>
     public static StateCodec<IReadOnlyDictionary<string, T>> ReadOnlyDictionary<T>(StateCodec<T> value)
     {
@@ -164,6 +171,7 @@ public static class StateCodecs
     /// <c>string</c>, <c>TimeSpan</c>, <c>DateTime</c>, <c>DateTimeOffset</c>, <c>Guid</c>, <c>Tensor</c>, the nullable
     /// value types of these, and arrays and lists of any of them.
     /// </summary>
+    /// <typeparam name="T">The type whose codec is wanted.</typeparam>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is none of these: compose its codec from the others.</exception>
     public static StateCodec<T> For<T>() => Simple<T>.Codec ?? throw new NotSupportedException(
         $"There is no ready-made state codec for {typeof(T).Name}; compose one from StateCodecs (for example StateCodecs.Dictionary(StateCodecs.Double)) " +

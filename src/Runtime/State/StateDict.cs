@@ -32,6 +32,7 @@ public sealed class StateDict
     public string? TypeOf(string key) => _index.TryGetValue(key, out var i) ? _entries[i].Type : null;
 
     /// <summary>Adds an entry.</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
     /// <param name="key">The entry's name, unique in this state.</param>
     /// <param name="value">The value; it is encoded now.</param>
     /// <param name="codec">How to encode it (see <see cref="StateCodecs"/>).</param>
@@ -51,12 +52,14 @@ public sealed class StateDict
     }
 
     /// <summary>Adds an entry of a simple type (numbers, <c>bool</c>, <c>string</c>, <c>TimeSpan</c>, <c>DateTime</c>, <c>Tensor</c>, their nullable forms, and arrays and lists of them).</summary>
+    /// <typeparam name="T">The value's type; <see cref="StateCodecs.For{T}"/> gives its codec.</typeparam>
     /// <param name="key">The entry's name, unique in this state.</param>
     /// <param name="value">The value; it is encoded now.</param>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> needs a codec: use <see cref="Set{T}(string, T, StateCodec{T})"/>.</exception>
     public void Set<T>(string key, T value) => Set(key, value, StateCodecs.For<T>());
 
     /// <summary>Reads an entry.</summary>
+    /// <typeparam name="T">The type the entry was saved as.</typeparam>
     /// <param name="key">The entry's name.</param>
     /// <param name="codec">How it was encoded; its <see cref="StateCodec{T}.Name"/> must be the one saved.</param>
     /// <exception cref="InvalidDataException">There is no such entry, it was saved as another type, or its data does not decode.</exception>
@@ -70,11 +73,13 @@ public sealed class StateDict
     }
 
     /// <summary>Reads an entry of a simple type (see <see cref="Set{T}(string, T)"/>).</summary>
+    /// <typeparam name="T">The type the entry was saved as; <see cref="StateCodecs.For{T}"/> gives its codec.</typeparam>
     /// <param name="key">The entry's name.</param>
     /// <exception cref="InvalidDataException">There is no such entry, it was saved as another type, or its data does not decode.</exception>
     public T Get<T>(string key) => Get(key, StateCodecs.For<T>());
 
     /// <summary>Reads an entry if there is one (for values a later version of a callback added).</summary>
+    /// <typeparam name="T">The type the entry was saved as.</typeparam>
     /// <param name="key">The entry's name.</param>
     /// <param name="codec">How it was encoded.</param>
     /// <param name="value">The value, when there is an entry.</param>
