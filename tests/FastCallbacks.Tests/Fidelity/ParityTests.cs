@@ -29,7 +29,7 @@ public partial class ParityTests
         public override int Order => 100;
 
         [On(Event.AfterLoss)]
-        private void Loss() => (Training ? TrainLosses : ValidLosses).Add(Learn!.Loss!.item<float>());
+        private void RecordLoss() => (Training ? TrainLosses : ValidLosses).Add(Learn!.Loss!.item<float>());
 
         [On(Event.BeforeStep)]
         private void Hypers()

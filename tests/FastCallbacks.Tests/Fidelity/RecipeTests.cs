@@ -43,7 +43,7 @@ public partial class RecipeTests
         Assert.That(log.Hypers, Has.Count.EqualTo(70));
         double[] pcts = [1 / 7.0, 2 / 7.0, 4 / 7.0];
         Func<double, double> cycle = p => Cos(1e-2, 0, p);
-        var expected = log.PctTrain.Select(pos => Combine(pcts, [cycle, cycle, cycle], pos)).ToArray();
+        var expected = log.PctTrains.Select(pos => Combine(pcts, [cycle, cycle, cycle], pos)).ToArray();
         for (var g = 0; g < 2; g++)
             Assert.That(Column(log, g, "lr"), Is.EqualTo(expected).Within(1e-15), $"group {g}");
         var lr = Column(log, 1, "lr");
@@ -82,8 +82,8 @@ public partial class RecipeTests
         for (var g = 0; g < 2; g++)
         {
             var m = maxes[g];
-            Assert.That(Column(log, g, "lr"), Is.EqualTo(log.PctTrain.Select(p => OneCycle(0.25, m / 25, m, m / 1e5, p))).Within(1e-15), $"group {g}'s lr");
-            Assert.That(Column(log, g, "mom"), Is.EqualTo(log.PctTrain.Select(p => OneCycle(0.25, 0.95, 0.85, 0.95, p))).Within(1e-15), $"group {g}'s mom");
+            Assert.That(Column(log, g, "lr"), Is.EqualTo(log.PctTrains.Select(p => OneCycle(0.25, m / 25, m, m / 1e5, p))).Within(1e-15), $"group {g}'s lr");
+            Assert.That(Column(log, g, "mom"), Is.EqualTo(log.PctTrains.Select(p => OneCycle(0.25, 0.95, 0.85, 0.95, p))).Within(1e-15), $"group {g}'s mom");
         }
         Assert.That(learn.Recorder!.Lrs, Is.EqualTo(Column(log, 1, "lr")), "the Recorder records the last group, as fastai");
         Assert.That(learn.Recorder.Hps["lr"], Is.EqualTo(Column(log, 1, "lr")));
@@ -118,8 +118,8 @@ public partial class RecipeTests
         Assert.That(frozen.TrainableGroups, Is.EqualTo(new[] { false, true }), "the body is frozen, the head trains");
         double[] m1 = [2e-4, 2e-3];
         for (var g = 0; g < 2; g++)
-            Assert.That(Column(frozen, g, "lr"), Is.EqualTo(frozen.PctTrain.Select(p => OneCycle(0.99, m1[g] / 25, m1[g], m1[g] / 1e5, p))).Within(1e-15), $"frozen stage, group {g}");
-        Assert.That(Column(frozen, 0, "mom"), Is.EqualTo(frozen.PctTrain.Select(p => OneCycle(0.99, 0.95, 0.85, 0.95, p))).Within(1e-15));
+            Assert.That(Column(frozen, g, "lr"), Is.EqualTo(frozen.PctTrains.Select(p => OneCycle(0.99, m1[g] / 25, m1[g], m1[g] / 1e5, p))).Within(1e-15), $"frozen stage, group {g}");
+        Assert.That(Column(frozen, 0, "mom"), Is.EqualTo(frozen.PctTrains.Select(p => OneCycle(0.99, 0.95, 0.85, 0.95, p))).Within(1e-15));
         var bodyAfterFrozen = afterFrozen!["0.weight"].Concat(afterFrozen["0.bias"]).ToArray();
         Assert.That(bodyAfterFrozen, Is.EqualTo(body.SelectMany(t => t.data<float>().ToArray()).Select(v => (double)v)), "a frozen group is not updated");
 
@@ -128,7 +128,7 @@ public partial class RecipeTests
         Assert.That(unfrozen.TrainableGroups, Is.EqualTo(new[] { true, true }));
         double[] m2 = [1e-3 / 100, 1e-3];
         for (var g = 0; g < 2; g++)
-            Assert.That(Column(unfrozen, g, "lr"), Is.EqualTo(unfrozen.PctTrain.Select(p => OneCycle(0.3, m2[g] / 5, m2[g], m2[g] / 1e5, p))).Within(1e-15), $"unfrozen stage, group {g}");
+            Assert.That(Column(unfrozen, g, "lr"), Is.EqualTo(unfrozen.PctTrains.Select(p => OneCycle(0.3, m2[g] / 5, m2[g], m2[g] / 1e5, p))).Within(1e-15), $"unfrozen stage, group {g}");
         Assert.That(learn.Model.parameters().First().detach().data<float>().ToArray(), Is.Not.EqualTo(body[0].data<float>().ToArray()), "the body trains in stage 2");
         Assert.That(learn.Opt!.State.Select(s => s.Step), Is.All.EqualTo(20), "unfreeze cleared the optimizer's state (as fastai): 20 steps since");
         Assert.That(learn.Opt.FrozenIdx, Is.Zero);
@@ -183,7 +183,7 @@ public partial class RecipeTests
             if (!Training) return;
             var log = current();
             log.Hypers.Add(Opt!.Hypers.Select(h => h.ToDictionary(kv => kv.Key, kv => kv.Value)).ToArray());
-            log.PctTrain.Add(Learn!.PctTrain);
+            log.PctTrains.Add(Learn!.PctTrain);
         }
 
         private void Record(ScheduleParityTests.HyperLog log, Func<Learner, bool[]> trainable) => log.SetTrainable(trainable(Learn!));

@@ -17,7 +17,7 @@ public partial class ScheduleParityTests
     public sealed partial class HyperLog : Callback
     {
         public List<Dictionary<string, double>[]> Hypers { get; } = [];
-        public List<double> PctTrain { get; } = [];
+        public List<double> PctTrains { get; } = [];
         public List<int> Epochs { get; } = [];
         public List<int> Iters { get; } = [];
         public bool[] TrainableGroups { get; private set; } = [];
@@ -34,12 +34,11 @@ public partial class ScheduleParityTests
         {
             if (!Training) return;
             Hypers.Add(Opt!.Hypers.Select(h => h.ToDictionary(kv => kv.Key, kv => kv.Value)).ToArray());
-            PctTrain.Add(PctTrain_);
+            PctTrains.Add(Learn!.PctTrain);
             Epochs.Add(Epoch);
             Iters.Add(Iter);
         }
 
-        private double PctTrain_ => Learn!.PctTrain;
     }
 
     /// <summary>Sequential(Linear(1,4), ReLU, Linear(4,1)) split into [0] and [2], MSELossFlat, 10 training batches of 16.</summary>
@@ -81,7 +80,7 @@ public partial class ScheduleParityTests
         Assert.That(learn.NEpoch, Is.EqualTo(fit.GetProperty("n_epoch").GetInt32()));
         Assert.That(log.Epochs, Is.EqualTo(fit.GetProperty("epoch").EnumerateArray().Select(e => e.GetInt32())));
         Assert.That(log.Iters, Is.EqualTo(fit.GetProperty("iter").EnumerateArray().Select(e => e.GetInt32())));
-        FastaiReference.AssertClose(log.PctTrain, FastaiReference.Doubles(fit.GetProperty("pct_train")), Rel, "pct_train");
+        FastaiReference.AssertClose(log.PctTrains, FastaiReference.Doubles(fit.GetProperty("pct_train")), Rel, "pct_train");
         var groups = learn.Opt!.GroupCount;
         foreach (var name in new[] { "lr", "mom" })
         {
