@@ -14,7 +14,7 @@ namespace FastCallbacks.Generators.Tests;
 public class ContractStubTests
 {
     private static readonly Lazy<IReadOnlyList<SyntaxTree>> RuntimeTrees = new(() =>
-        Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "src", "Runtime"), "*.cs", SearchOption.AllDirectories)
+        Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src", "Runtime"), "*.cs", SearchOption.AllDirectories)
             .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
                 && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
             .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), GeneratorHarness.ParseOptions, path))
@@ -107,17 +107,4 @@ public class ContractStubTests
 
     private static IEnumerable<string> AttributeLists(IEnumerable<SyntaxTree> trees, string type) =>
         Types(trees, type).SelectMany(t => t.AttributeLists).Select(a => a.WithoutTrivia().NormalizeWhitespace().ToFullString());
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Directory.Packages.props"))
-                && Directory.Exists(Path.Combine(directory.FullName, "src", "Runtime")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Cannot find the repository root above " + AppContext.BaseDirectory);
-    }
 }

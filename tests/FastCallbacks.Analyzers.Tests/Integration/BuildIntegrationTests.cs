@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using FastCallbacks.Analyzers.Tests.Infrastructure;
 using NUnit.Framework;
@@ -137,39 +136,12 @@ public class BuildIntegrationTests
 
     private async Task<(int ExitCode, string Output)> RunDotnetBuildAsync(CancellationToken ct)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
         // Hermetic: ignore the repository's Directory.*.props; leave no build servers behind.
-        foreach (var arg in new[]
-                 {
-                     "build", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false",
-                     "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false",
-                     "-p:ImportDirectoryPackagesProps=false", "-clp:NoSummary",
-                 })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var run = await ChildProcess.DotnetAsync(
+            ["build", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false",
+             "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false",
+             "-p:ImportDirectoryPackagesProps=false", "-clp:NoSummary"],
+            _dir, ct, new Dictionary<string, string> { ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1" });
+        return (run.ExitCode, run.Output);
     }
 }

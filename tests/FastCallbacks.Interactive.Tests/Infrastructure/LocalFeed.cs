@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FastCallbacks.Interactive.Tests;
 
 /// <summary>
@@ -16,7 +14,7 @@ internal static class LocalFeed
     public sealed record Packed(string Feed, string Version, string Work);
 
     /// <summary>The repository's root (where Callbacks.sln is).</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => RepoPaths.Root;
 
     /// <summary>Packs the two packages the first time it is called.</summary>
     public static async Task<Packed> GetAsync(CancellationToken cancellationToken)
@@ -89,34 +87,8 @@ internal static class LocalFeed
 
     private static async Task Dotnet(CancellationToken cancellationToken, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        // No MSBuild nodes or compiler servers left behind.
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        if (process.ExitCode != 0)
-            Assert.Fail($"dotnet {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Callbacks.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"No Callbacks.sln above {AppContext.BaseDirectory}.");
+        var run = await ChildProcess.DotnetAsync(args, workingDirectory: null, cancellationToken);
+        if (run.ExitCode != 0)
+            Assert.Fail($"dotnet {string.Join(' ', args)} failed ({run.ExitCode}):\n{run.Stdout}\n{run.Stderr}");
     }
 }

@@ -32,7 +32,7 @@ public class ParamDocsTests
             Assert.That(File.Exists(xml), Is.True, $"{xml} is missing: src/ builds with GenerateDocumentationFile, and the project reference copies the file beside the assembly");
             foreach (var (id, member) in ParamDocsChecker.LoadDocs(xml)) docs[id] = member;
         }
-        using var locator = SourceLocator.For(assembly, RepoRoot());
+        using var locator = SourceLocator.For(assembly, RepoPaths.Root);
         var checker = new ParamDocsChecker(docs, t => Shipped.Contains(t.Assembly), locator);
 
         var problems = checker.Check(assembly.GetTypes());
@@ -71,7 +71,7 @@ public class ParamDocsTests
     {
         // The packages whose public API is tracked (PublicAPI.*.txt beside the project, PublicApiTrackingTests) are the
         // ones users' code references: a new one must be in Shipped too, or its parameters go unchecked.
-        var tracked = Directory.GetFiles(Path.Combine(RepoRoot(), "src"), "PublicAPI.Shipped.txt", SearchOption.AllDirectories)
+        var tracked = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src"), "PublicAPI.Shipped.txt", SearchOption.AllDirectories)
             .Select(f => Directory.GetFiles(Path.GetDirectoryName(f)!, "*.csproj").Single())
             .Select(p => System.Xml.Linq.XDocument.Load(p).Descendants("AssemblyName").Select(e => e.Value).FirstOrDefault()
                          ?? Path.GetFileNameWithoutExtension(p))
@@ -80,16 +80,6 @@ public class ParamDocsTests
         Assert.That(tracked, Has.Count.GreaterThanOrEqualTo(3), "the PublicAPI.Shipped.txt files under src/");
         Assert.That(Shipped.Select(a => a.GetName().Name).Order(StringComparer.Ordinal), Is.EqualTo(tracked),
             "ParamDocsTests.Shipped lists the assemblies of the packages under src/ whose API is tracked");
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Directory.Build.props")) && Directory.Exists(Path.Combine(dir.FullName, "src")))
-                return dir.FullName;
-        }
-        return AppContext.BaseDirectory;
     }
 }
 

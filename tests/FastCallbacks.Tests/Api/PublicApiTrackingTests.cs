@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace FastCallbacks.Tests.Api;
@@ -13,7 +12,7 @@ namespace FastCallbacks.Tests.Api;
 /// </summary>
 public class PublicApiTrackingTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepoPaths.Root;
 
     private static IEnumerable<TestCaseData> Projects() =>
         Directory.GetFiles(Path.Combine(Root, "src"), "*.csproj", SearchOption.AllDirectories)
@@ -88,40 +87,8 @@ public class PublicApiTrackingTests
 
     private static async Task<JsonElement> EvaluateAsync(string project, CancellationToken ct, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in (string[])["msbuild", project, "-nologo", .. args]) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.That(process.ExitCode, Is.EqualTo(0), $"dotnet msbuild {project} {string.Join(' ', args)}:\n{await stdout}{await stderr}");
-        return JsonDocument.Parse(await stdout).RootElement.Clone();
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Directory.Build.props")) && Directory.Exists(Path.Combine(dir.FullName, "src")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("Cannot find the repository root above " + AppContext.BaseDirectory);
+        var run = await ChildProcess.DotnetAsync(["msbuild", project, "-nologo", .. args], Root, ct);
+        Assert.That(run.ExitCode, Is.EqualTo(0), $"dotnet msbuild {project} {string.Join(' ', args)}:\n{run.Output}");
+        return JsonDocument.Parse(run.Stdout).RootElement.Clone();
     }
 }

@@ -1,13 +1,5 @@
-using System.Diagnostics;
 
 namespace FastCallbacks.Tests;
-
-/// <summary>The exit code and output of an app run by <see cref="BuiltApp.RunAsync"/>.</summary>
-internal sealed record AppRun(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>Both streams, for assertion messages.</summary>
-    public string Output => Stdout + Stderr;
-}
 
 /// <summary>
 /// Apps the test project builds through build-only project references (the samples, the native probe), found in
@@ -42,33 +34,7 @@ internal static class BuiltApp
     /// Runs <paramref name="dll"/> with <c>dotnet exec</c> from its own folder and returns its exit code and output;
     /// the process tree is killed when <paramref name="ct"/> is cancelled.
     /// </summary>
-    public static async Task<AppRun> RunAsync(string dll, IEnumerable<string> args, CancellationToken ct,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new AppRun(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<ChildRun> RunAsync(string dll, IEnumerable<string> args, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        ChildProcess.DotnetAsync(["exec", dll, .. args], Path.GetDirectoryName(dll)!, ct, environment);
 }
