@@ -59,21 +59,12 @@ internal static class CallbackParser
     public static CallbackClassModel? ParseCallbackClass(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         // The cheap test first: a candidate may well not be a callback.
-        if (!DerivesFromCallback(type)) return null;
+        if (!KnownSymbols.DerivesFromCallback(type)) return null;
 
         var model = ParseCallbackType(type, cancellationToken);
         if (model is null) return null;
         var result = new CallbackClassModel(model, Handlers(type), PersistenceOf(type, cancellationToken));
         return CallbackSourceWriter.HasOutput(result) ? result : null;
-    }
-
-    private static bool DerivesFromCallback(INamedTypeSymbol type)
-    {
-        for (var ancestor = type.BaseType; ancestor is not null; ancestor = ancestor.BaseType)
-        {
-            if (KnownSymbols.IsCallback(ancestor)) return true;
-        }
-        return false;
     }
 
     /// <summary>
@@ -206,7 +197,7 @@ internal static class CallbackParser
         if (type is not { TypeKind: TypeKind.Class, IsRecord: false, IsStatic: false, IsImplicitlyDeclared: false }) return false;
         for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
         {
-            if (!IsPartialEverywhere(current, cancellationToken)) return false;
+            if (!KnownSymbols.IsPartialEverywhere(current, cancellationToken)) return false;
         }
         return true;
     }
@@ -226,20 +217,6 @@ internal static class CallbackParser
         for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
         {
             if (!SyntaxFacts.IsValidIdentifier(ns.Name)) return false;
-        }
-        return true;
-    }
-
-    private static bool IsPartialEverywhere(INamedTypeSymbol type, CancellationToken cancellationToken)
-    {
-        if (type.DeclaringSyntaxReferences.Length == 0) return false;
-        foreach (var reference in type.DeclaringSyntaxReferences)
-        {
-            if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration
-                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-            {
-                return false;
-            }
         }
         return true;
     }

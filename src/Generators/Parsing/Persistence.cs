@@ -60,24 +60,12 @@ internal sealed class PersistencePlan
 /// <summary>The rules of <c>[Persist]</c>: which members can be saved, with which codec, and why not.</summary>
 internal static class Persistence
 {
-    private const string Namespace = "FastCallbacks";
     private const string Codecs = "global::FastCallbacks.StateCodecs.";
 
     /// <summary>The supported types, for messages.</summary>
     public const string SupportedTypes =
         "bool, the number types, char, string, enums, TimeSpan, DateTime, DateTimeOffset, Guid, Tensor, StateDict, their nullable forms, " +
         "and arrays, List<T>, IReadOnlyList<T>, Dictionary<string, T> and IReadOnlyDictionary<string, T> of these";
-
-    public static bool IsPersistAttribute(INamedTypeSymbol? type) => IsFastCallbacksType(type, "PersistAttribute");
-
-    public static bool IsStatefulInterface(INamedTypeSymbol? type) => IsFastCallbacksType(type, "IStatefulCallback");
-
-    private static bool IsCallback(INamedTypeSymbol? type) => IsFastCallbacksType(type, "Callback");
-
-    private static bool IsFastCallbacksType(INamedTypeSymbol? type, string metadataName) =>
-        type is { ContainingType: null }
-        && type.MetadataName == metadataName
-        && type.ContainingNamespace is { Name: Namespace, ContainingNamespace.IsGlobalNamespace: true };
 
     /// <summary>The fields and properties the type itself declares with [Persist], in declaration order, with the attribute.</summary>
     public static List<(ISymbol Member, AttributeData Attribute)> MarkedMembers(INamedTypeSymbol type)
@@ -86,7 +74,7 @@ internal static class Persistence
         foreach (var member in type.GetMembers())
         {
             if (member is not (IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol)) continue;
-            var attribute = member.GetAttributes().FirstOrDefault(a => IsPersistAttribute(a.AttributeClass));
+            var attribute = member.GetAttributes().FirstOrDefault(a => KnownSymbols.IsPersistAttribute(a.AttributeClass));
             if (attribute is not null) marked.Add((member, attribute));
         }
         return marked;
@@ -133,11 +121,11 @@ internal static class Persistence
     private static string? ClassProblem(INamedTypeSymbol type, CancellationToken cancellationToken, out bool hasPersistingBase)
     {
         hasPersistingBase = false;
-        if (!DerivesFromCallback(type)) return $"'{type.Name}' is not a callback (it does not derive from FastCallbacks.Callback)";
+        if (!KnownSymbols.DerivesFromCallback(type)) return $"'{type.Name}' is not a callback (it does not derive from FastCallbacks.Callback)";
         if (type.IsRecord) return $"'{type.Name}' is a record";
         for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
         {
-            if (!IsPartialEverywhere(current, cancellationToken))
+            if (!KnownSymbols.IsPartialEverywhere(current, cancellationToken))
                 return ReferenceEquals(current, type) ? $"'{type.Name}' is not partial" : $"its containing type '{current.Name}' is not partial";
         }
         if (DeclaresStateMethods(type)) return $"'{type.Name}' writes its own SaveState or LoadState; save the member there";
@@ -150,9 +138,9 @@ internal static class Persistence
     /// <summary>The nearest ancestor below Callback that implements IStatefulCallback, or gets it generated.</summary>
     private static (INamedTypeSymbol Ancestor, bool Generated)? PersistingAncestor(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        for (var ancestor = type.BaseType; ancestor is not null && !IsCallback(ancestor); ancestor = ancestor.BaseType)
+        for (var ancestor = type.BaseType; ancestor is not null && !KnownSymbols.IsCallback(ancestor); ancestor = ancestor.BaseType)
         {
-            if (ancestor.Interfaces.Any(IsStatefulInterface) || DeclaresStateMethods(ancestor)) return (ancestor, false);
+            if (ancestor.Interfaces.Any(KnownSymbols.IsStatefulCallback) || DeclaresStateMethods(ancestor)) return (ancestor, false);
             if (GetsGeneratedPersistence(ancestor.OriginalDefinition, cancellationToken)) return (ancestor, true);
         }
         return null;
@@ -206,7 +194,7 @@ internal static class Persistence
 
     private static bool IsStateMethod(IMethodSymbol method) =>
         method is { MethodKind: MethodKind.Ordinary, IsStatic: false, Parameters.Length: 1 }
-        && method.Parameters[0].Type is INamedTypeSymbol { Name: "StateDict", ContainingNamespace: { Name: Namespace, ContainingNamespace.IsGlobalNamespace: true } };
+        && method.Parameters[0].Type is INamedTypeSymbol { Name: "StateDict", ContainingNamespace: { Name: KnownSymbols.Namespace, ContainingNamespace.IsGlobalNamespace: true } };
 
     /// <summary>Why this member cannot be saved, or null with its codec and assignment.</summary>
     private static string? MemberProblem(ISymbol member, out string? codec, out PersistAssignment assignment)
@@ -324,28 +312,5 @@ internal static class Persistence
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType) name = outer.MetadataName + "+" + name;
         var ns = type.ContainingNamespace;
         return ns is null || ns.IsGlobalNamespace ? name : ns.ToDisplayString() + "." + name;
-    }
-
-    private static bool DerivesFromCallback(INamedTypeSymbol type)
-    {
-        for (var ancestor = type.BaseType; ancestor is not null; ancestor = ancestor.BaseType)
-        {
-            if (IsCallback(ancestor)) return true;
-        }
-        return false;
-    }
-
-    private static bool IsPartialEverywhere(INamedTypeSymbol type, CancellationToken cancellationToken)
-    {
-        if (type.DeclaringSyntaxReferences.Length == 0) return false;
-        foreach (var reference in type.DeclaringSyntaxReferences)
-        {
-            if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration
-                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }
